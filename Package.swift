@@ -1,0 +1,102 @@
+// swift-tools-version: 6.1
+// peduli-worker: the back end of Kota Semarang's "PNS Peduli Pekerja Rentan" programme.
+//
+// Layers (arrows point one way):
+//   CRabbitMQ, CLibPQ (system libraries)
+//     -> AMQPClient, PostgresClient (thin Swift clients, no C types in their API)
+//     -> PeduliDomain (the programme's rules, no I/O)
+//     -> PeduliWorker (consume, decide, store, outbox, retries, scheduler)
+//     -> PeduliWorkerCommand (the `peduli-worker` executable: CLI, config, signals, systemd)
+import PackageDescription
+
+let package = Package(
+    name: "peduli-worker",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "peduli-worker", targets: ["PeduliWorkerCommand"]),
+        .executable(name: "peduli-bench", targets: ["PeduliBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // C system libraries: never exported as products.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+
+        // Thin Swift clients.
+        .target(
+            name: "AMQPClient",
+            dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "PostgresClient",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // The programme's rules: pure, no I/O beyond the configuration loader.
+        .target(name: "PeduliDomain"),
+
+        // The worker pipeline.
+        .target(
+            name: "PeduliWorker",
+            dependencies: [
+                "AMQPClient", "PostgresClient", "PeduliDomain",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // Executables.
+        .executableTarget(
+            name: "PeduliWorkerCommand",
+            dependencies: [
+                "PeduliWorker", "PeduliDomain", "AMQPClient", "PostgresClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "PeduliBench",
+            dependencies: [
+                "AMQPClient", "PostgresClient", "PeduliDomain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Unit tests: fast, no servers.
+        .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient"]),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        .testTarget(
+            name: "PeduliDomainTests",
+            dependencies: ["PeduliDomain", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(name: "PeduliWorkerTests", dependencies: ["PeduliWorker", "PeduliDomain"]),
+
+        // Integration tests: a real RabbitMQ and PostgreSQL (scripts/services), never skipped.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["AMQPClient", "PostgresClient", "PeduliDomain", "PeduliWorker"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+print("peduli-bench: not built yet")

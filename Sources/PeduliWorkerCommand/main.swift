@@ -1,0 +1,1 @@
+print("peduli-worker: not built yet")
