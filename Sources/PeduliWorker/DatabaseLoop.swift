@@ -1,0 +1,76 @@
+import AMQPClient
+import Foundation
+import Logging
+import PeduliDomain
+import PostgresClient
+
+/// The database thread: takes batches from the consumer in order, decides and commits each, and hands the
+/// dispositions back. While PostgreSQL is unreachable it keeps the batch (nothing is acknowledged), reconnects
+/// with backoff and tries the same batch again.
+final class DatabaseLoop: Sendable {
+    let database: PostgresConfiguration
+    let programme: ProgrammeConfiguration
+    let pipeline: PipelineConfiguration
+    let workerUser: String?
+    let input: BlockingQueue<ConsumerStateMachine<AMQPDelivery>.Batch>
+    let output: BlockingQueue<DecidedBatch>
+    let health: HealthState
+    let logger: Logger
+    /// Set once the consumer has returned: finish what is queued, then return.
+    let inputClosed = Flag()
+    let abort = Flag()
+
+    init(database: PostgresConfiguration, programme: ProgrammeConfiguration, pipeline: PipelineConfiguration,
+         workerUser: String?, input: BlockingQueue<ConsumerStateMachine<AMQPDelivery>.Batch>,
+         output: BlockingQueue<DecidedBatch>, health: HealthState, logger: Logger) {
+        self.database = database
+        self.programme = programme
+        self.pipeline = pipeline
+        self.workerUser = workerUser
+        self.input = input
+        self.output = output
+        self.health = health
+        self.logger = logger
+    }
+
+    func run() {
+        var processor: CommandProcessor?
+        let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(10))
+        while !abort.isSet {
+            health.heartbeat("database")
+            guard let batch = input.pop(timeout: .milliseconds(200)) else {
+                if inputClosed.isSet && input.count == 0 { return }
+                continue
+            }
+            var failures = 0
+            while !abort.isSet {
+                do {
+                    let p = try processor ?? makeProcessor()
+                    processor = p
+                    let dispositions = try p.process(batch.items)
+                    health.setDatabaseConnected(true)
+                    output.push(DecidedBatch(batchID: batch.id, items: batch.items, dispositions: dispositions))
+                    break
+                } catch {
+                    failures += 1
+                    health.setDatabaseConnected(false)
+                    if failures == 1 || failures % 10 == 0 {
+                        logger.warning("database unavailable; the batch stays unacknowledged", metadata: [
+                            "error": "\(error)", "attempt": "\(failures)", "size": "\(batch.items.count)",
+                        ])
+                    }
+                    PipelineMetrics.reconnected("postgres", loop: "database")
+                    AMQPReconnectingConnection.threadSleep(
+                        backoff.delay(attempt: failures - 1, random: .random(in: 0..<1)))
+                }
+            }
+        }
+    }
+
+    private func makeProcessor() throws -> CommandProcessor {
+        let db = try PostgresConnection(configuration: database, logger: logger)
+        health.setDatabaseConnected(true)
+        return CommandProcessor(
+            db: db, programme: programme, pipeline: pipeline, workerUser: workerUser, logger: logger)
+    }
+}

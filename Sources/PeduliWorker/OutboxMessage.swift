@@ -1,0 +1,243 @@
+import AMQPClient
+import Foundation
+import PeduliDomain
+import PostgresClient
+
+/// One message the worker will publish: an event, a parked command, or a delayed-retry copy. Every one of
+/// them is written to the `outbox` table in the transaction that decided it and published by the relay
+/// afterwards, so "decided" and "will be published" can never disagree.
+public struct OutboxMessage: Sendable, Equatable {
+    public var exchange: String
+    public var routingKey: String
+    public var properties: AMQPProperties
+    public var body: [UInt8]
+
+    public init(exchange: String, routingKey: String, properties: AMQPProperties, body: [UInt8]) {
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.properties = properties
+        self.body = body
+    }
+}
+
+/// Stores AMQP properties, header tables included, as JSON text in the outbox, keeping every field's AMQP
+/// type so that a parked message leaves with exactly the properties it arrived with.
+///
+/// A field value is written as `[type, payload]` with the AMQP 0-9-1 type letter RabbitMQ uses.
+public enum PropertiesCodec {
+    public struct DecodingError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func encode(_ p: AMQPProperties) -> String {
+        var o = JSONObject()
+        o["content_type"] = p.contentType.map(JSONValue.string)
+        o["content_encoding"] = p.contentEncoding.map(JSONValue.string)
+        o["headers"] = p.headers.map(encode(table:))
+        o["delivery_mode"] = p.deliveryMode.map { .int(Int64($0)) }
+        o["priority"] = p.priority.map { .int(Int64($0)) }
+        o["correlation_id"] = p.correlationId.map(JSONValue.string)
+        o["reply_to"] = p.replyTo.map(JSONValue.string)
+        o["expiration"] = p.expiration.map(JSONValue.string)
+        o["message_id"] = p.messageId.map(JSONValue.string)
+        o["timestamp"] = p.timestamp.map { .string(String($0)) }
+        o["type"] = p.type.map(JSONValue.string)
+        o["user_id"] = p.userId.map(JSONValue.string)
+        o["app_id"] = p.appId.map(JSONValue.string)
+        o["cluster_id"] = p.clusterId.map(JSONValue.string)
+        return JSONValue.object(o).canonicalString()
+    }
+
+    public static func decode(_ text: String) throws -> AMQPProperties {
+        guard case .object(let o) = try JSONParser.parse(text) else { throw DecodingError(description: "not an object") }
+        func string(_ key: String) throws -> String? {
+            switch o[key] {
+            case nil, .null: return nil
+            case .string(let s): return s
+            default: throw DecodingError(description: "\(key) is not a string")
+            }
+        }
+        func small(_ key: String) throws -> UInt8? {
+            switch o[key] {
+            case nil, .null: return nil
+            case .int(let i): if let v = UInt8(exactly: i) { return v }
+            default: break
+            }
+            throw DecodingError(description: "\(key) is not a small integer")
+        }
+        var p = AMQPProperties()
+        p.contentType = try string("content_type")
+        p.contentEncoding = try string("content_encoding")
+        if let h = o["headers"] { p.headers = try decodeTable(h) }
+        p.deliveryMode = try small("delivery_mode")
+        p.priority = try small("priority")
+        p.correlationId = try string("correlation_id")
+        p.replyTo = try string("reply_to")
+        p.expiration = try string("expiration")
+        p.messageId = try string("message_id")
+        if let t = try string("timestamp") {
+            guard let v = UInt64(t) else { throw DecodingError(description: "timestamp is not an integer") }
+            p.timestamp = v
+        }
+        p.type = try string("type")
+        p.userId = try string("user_id")
+        p.appId = try string("app_id")
+        p.clusterId = try string("cluster_id")
+        return p
+    }
+
+    static func encode(table: AMQPTable) -> JSONValue {
+        .array(table.entries.map { .array([.string($0.key), encode(value: $0.value)]) })
+    }
+
+    static func encode(value: AMQPFieldValue) -> JSONValue {
+        func tagged(_ tag: String, _ payload: JSONValue) -> JSONValue { .array([.string(tag), payload]) }
+        switch value {
+        case .bool(let v): return tagged("t", .bool(v))
+        case .int8(let v): return tagged("b", .int(Int64(v)))
+        case .int16(let v): return tagged("s", .int(Int64(v)))
+        case .int32(let v): return tagged("I", .int(Int64(v)))
+        case .int64(let v): return tagged("l", .int(v))
+        case .uint8(let v): return tagged("B", .int(Int64(v)))
+        case .uint16(let v): return tagged("u", .int(Int64(v)))
+        case .uint32(let v): return tagged("i", .int(Int64(v)))
+        case .float(let v): return tagged("f", .string(String(v.bitPattern)))
+        case .double(let v): return tagged("d", .string(String(v.bitPattern)))
+        case .decimal(let scale, let v): return tagged("D", .array([.int(Int64(scale)), .int(Int64(v))]))
+        case .string(let v): return tagged("S", .string(v))
+        case .bytes(let v): return tagged("x", .string(hex(v)))
+        case .array(let v): return tagged("A", .array(v.map(encode(value:))))
+        case .table(let v): return tagged("F", encode(table: v))
+        case .timestamp(let v): return tagged("T", .string(String(v)))
+        case .void: return tagged("V", .null)
+        }
+    }
+
+    static func decodeTable(_ json: JSONValue) throws -> AMQPTable {
+        guard case .array(let entries) = json else { throw DecodingError(description: "table is not a list") }
+        return AMQPTable(
+            try entries.map { entry in
+                guard case .array(let pair) = entry, pair.count == 2, case .string(let key) = pair[0] else {
+                    throw DecodingError(description: "bad table entry")
+                }
+                return AMQPTable.Entry(key: key, value: try decodeValue(pair[1]))
+            })
+    }
+
+    static func decodeValue(_ json: JSONValue) throws -> AMQPFieldValue {
+        guard case .array(let pair) = json, pair.count == 2, case .string(let tag) = pair[0] else {
+            throw DecodingError(description: "bad field value")
+        }
+        let payload = pair[1]
+        func int<T: FixedWidthInteger>(_: T.Type) throws -> T {
+            guard case .int(let i) = payload, let v = T(exactly: i) else {
+                throw DecodingError(description: "bad \(tag) value")
+            }
+            return v
+        }
+        func bits<T: FixedWidthInteger>(_: T.Type) throws -> T {
+            guard case .string(let s) = payload, let v = T(s) else { throw DecodingError(description: "bad \(tag) value") }
+            return v
+        }
+        switch tag {
+        case "t":
+            guard case .bool(let b) = payload else { throw DecodingError(description: "bad t value") }
+            return .bool(b)
+        case "b": return .int8(try int(Int8.self))
+        case "s": return .int16(try int(Int16.self))
+        case "I": return .int32(try int(Int32.self))
+        case "l": return .int64(try int(Int64.self))
+        case "B": return .uint8(try int(UInt8.self))
+        case "u": return .uint16(try int(UInt16.self))
+        case "i": return .uint32(try int(UInt32.self))
+        case "f": return .float(Float(bitPattern: try bits(UInt32.self)))
+        case "d": return .double(Double(bitPattern: try bits(UInt64.self)))
+        case "D":
+            guard case .array(let parts) = payload, parts.count == 2, case .int(let s) = parts[0],
+                case .int(let v) = parts[1], let scale = UInt8(exactly: s), let value = UInt32(exactly: v)
+            else { throw DecodingError(description: "bad D value") }
+            return .decimal(scale: scale, value: value)
+        case "S":
+            guard case .string(let s) = payload else { throw DecodingError(description: "bad S value") }
+            return .string(s)
+        case "x":
+            guard case .string(let s) = payload, let bytes = unhex(s) else {
+                throw DecodingError(description: "bad x value")
+            }
+            return .bytes(bytes)
+        case "A":
+            guard case .array(let items) = payload else { throw DecodingError(description: "bad A value") }
+            return .array(try items.map(decodeValue))
+        case "F": return .table(try decodeTable(payload))
+        case "T": return .timestamp(try bits(UInt64.self))
+        case "V": return .void
+        default: throw DecodingError(description: "unknown field type \(tag)")
+        }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func unhex(_ text: String) -> [UInt8]? {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x61...0x66: c - 0x61 + 10
+            case 0x41...0x46: c - 0x41 + 10
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(chars.count / 2)
+        var i = 0
+        while i < chars.count {
+            guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+}
+
+extension OutboxMessage {
+    /// An event for `peduli.events` with the properties CONTRACT.md requires: persistent, JSON, `message_id` =
+    /// `event_id`, `type` and routing key = `event_type`, `app_id`, `timestamp`, and the answered command's
+    /// correlation id when there is one.
+    static func event(
+        type: String, eventID: UUID, body: [UInt8], correlationID: String?, occurredAt: Date,
+        pipeline: PipelineConfiguration
+    ) -> OutboxMessage {
+        OutboxMessage(
+            exchange: pipeline.topology.eventsExchange, routingKey: type,
+            properties: AMQPProperties(
+                contentType: "application/json", deliveryMode: 2, correlationId: correlationID,
+                messageId: eventID.uuidString.lowercased(),
+                timestamp: UInt64(max(0, occurredAt.timeIntervalSince1970)), type: type, appId: pipeline.appID),
+            body: body)
+    }
+
+    /// One statement that writes many messages to the outbox, keeping their order.
+    static func insert(_ o: [OutboxMessage]) -> PostgresStatement {
+        PostgresStatement(
+            """
+            INSERT INTO outbox (exchange, routing_key, properties, body)
+            SELECT e, r, p, decode(b, 'hex')
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(e, r, p, b, n) ORDER BY n
+            """,
+            [
+                PostgresArray.text(o.map(\.exchange)), PostgresArray.text(o.map(\.routingKey)),
+                PostgresArray.text(o.map { PropertiesCodec.encode($0.properties) }),
+                PostgresArray.text(o.map { PostgresArray.hex($0.body) }),
+            ])
+    }
+}

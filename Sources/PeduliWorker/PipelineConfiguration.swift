@@ -1,0 +1,60 @@
+/// Everything the pipeline needs to know that is not a programme rule: names on the broker, tuning,
+/// and the bounds that keep a stop graceful. Defaults are CONTRACT.md's and OPERATIONS.md's; the
+/// executable maps configuration keys onto this value.
+public struct PipelineConfiguration: Sendable, Equatable {
+    /// Broker object names (CONTRACT.md, "Broker topology").
+    public struct Topology: Sendable, Equatable {
+        public var inboundExchange = "peduli.inbound"
+        public var registrationsQueue = "peduli.registrations"
+        public var registrationsRoutingKey = "registration.submit"
+        public var paymentsQueue = "peduli.payments"
+        public var paymentsRoutingKey = "payment.submit"
+        public var eventsExchange = "peduli.events"
+        public var deadExchange = "peduli.dead"
+        public var deadLettersQueue = "peduli.dead-letters"
+        /// Broker-side redelivery bound: a message that fails this many times is dead-lettered by RabbitMQ.
+        public var deliveryLimit = 5
+        /// Delays of the payment retries for an unknown registration, in order (10 s, 1 min, 10 min, 1 h).
+        public var retryDelays: [Duration] = [.seconds(10), .seconds(60), .seconds(600), .seconds(3600)]
+
+        public init() {}
+
+        /// The retry queue for a delay: one durable queue per delay whose messages expire back to the payments queue.
+        public func retryQueue(for delay: Duration) -> String {
+            "\(paymentsQueue).retry.\(Self.label(delay))"
+        }
+
+        static func label(_ delay: Duration) -> String {
+            let seconds = delay.components.seconds
+            if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
+            if seconds % 60 == 0 { return "\(seconds / 60)m" }
+            return "\(seconds)s"
+        }
+    }
+
+    public var topology = Topology()
+    /// Unacknowledged deliveries the broker may push to this worker (per consumer).
+    public var prefetch = 400
+    /// Deliveries decided in one database transaction.
+    public var batchSize = 200
+    /// How long a partly filled batch waits for more deliveries before it is decided anyway.
+    public var batchMaxWait: Duration = .milliseconds(5)
+    /// Batches handed to the database before the consumer waits for their commit.
+    public var maxBatchesInFlight = 2
+    /// Bound on a graceful stop: finish, acknowledge and flush within this time, then exit anyway.
+    public var drain: Duration = .seconds(20)
+    /// Bodies above this size are parked as `too_large` without being parsed.
+    public var maxMessageBytes = 65_536
+    /// AMQP users whose commands are accepted; empty means no check (OPERATIONS.md `security.allowed_publishers`).
+    public var allowedPublishers: Set<String> = []
+    /// How often the reminder scheduler runs a pass (and once at start-up).
+    public var schedulerInterval: Duration = .seconds(300)
+    /// The outbox relay's safety-net poll when no NOTIFY arrives.
+    public var outboxPollInterval: Duration = .seconds(1)
+    /// Rows the relay publishes before it waits for their confirms.
+    public var outboxBatchSize = 500
+    /// The `app_id` on every event.
+    public var appID = "peduli-worker"
+
+    public init() {}
+}

@@ -1,0 +1,74 @@
+import Metrics
+
+/// The pipeline's metrics, named once here so the README's list and the code cannot drift apart. Labels are
+/// codes and queue names only: never an id, a NIK or anything a sender wrote.
+public enum PipelineMetrics {
+    /// Commands taken from a work queue, by command (`registration`, `payment`).
+    public static let consumedName = "peduli_commands_consumed_total"
+    /// Settled messages, by command and outcome (`accepted`, `rejected`, `confirmed`, `parked`, `duplicate`,
+    /// `replayed`, `retry_scheduled`) and the first reason code (`none` when there is none).
+    public static let outcomesName = "peduli_outcomes_total"
+    /// Messages parked in `peduli.dead`, by reason.
+    public static let deadLettersName = "peduli_dead_letters_total"
+    /// Payments sent to a delayed retry because their registration is not known yet.
+    public static let retriesName = "peduli_retries_scheduled_total"
+    /// Deliveries per committed batch.
+    public static let batchSizeName = "peduli_batch_size"
+    /// Time from a batch reaching the database thread to its commit.
+    public static let commitLatencyName = "peduli_decide_to_commit_seconds"
+    /// Transactions that had to be retried (deadlock, serialization, constraint race) or isolated.
+    public static let batchRetriesName = "peduli_batch_retries_total"
+    /// Outbox rows not yet confirmed by the broker, and the age of the oldest.
+    public static let outboxBacklogName = "peduli_outbox_backlog"
+    public static let outboxOldestAgeName = "peduli_outbox_oldest_age_seconds"
+    /// Outbox rows confirmed by the broker.
+    public static let eventsPublishedName = "peduli_events_published_total"
+    /// Reminders and membership endings emitted, by kind.
+    public static let remindersName = "peduli_reminders_emitted_total"
+    /// Connections rebuilt after a loss, by dependency (`amqp`, `postgres`) and loop.
+    public static let reconnectsName = "peduli_reconnects_total"
+
+    static func consumed(_ command: String) {
+        Counter(label: consumedName, dimensions: [("command", command)]).increment()
+    }
+
+    static func outcome(_ command: String, _ outcome: String, reason: String?) {
+        Counter(label: outcomesName, dimensions: [("command", command), ("outcome", outcome), ("reason", reason ?? "none")])
+            .increment()
+    }
+
+    static func parked(_ reason: ParkReason) {
+        Counter(label: deadLettersName, dimensions: [("reason", reason.rawValue)]).increment()
+    }
+
+    static func retryScheduled(attempt: Int) {
+        Counter(label: retriesName, dimensions: [("attempt", String(attempt))]).increment()
+    }
+
+    static func batch(size: Int, commitSeconds: Double) {
+        Recorder(label: batchSizeName, aggregate: true).record(size)
+        Timer(label: commitLatencyName).recordNanoseconds(Int64(commitSeconds * 1e9))
+    }
+
+    static func batchRetried(_ why: String) {
+        Counter(label: batchRetriesName, dimensions: [("why", why)]).increment()
+    }
+
+    static func outbox(backlog: Int, oldestAgeSeconds: Double) {
+        Gauge(label: outboxBacklogName).record(backlog)
+        Gauge(label: outboxOldestAgeName).record(oldestAgeSeconds)
+    }
+
+    static func published(_ count: Int) {
+        guard count > 0 else { return }
+        Counter(label: eventsPublishedName).increment(by: count)
+    }
+
+    static func reminder(_ kind: String) {
+        Counter(label: remindersName, dimensions: [("kind", kind)]).increment()
+    }
+
+    static func reconnected(_ dependency: String, loop: String) {
+        Counter(label: reconnectsName, dimensions: [("dependency", dependency), ("loop", loop)]).increment()
+    }
+}

@@ -1,0 +1,156 @@
+import AMQPClient
+import Foundation
+import Logging
+import PeduliDomain
+import PostgresClient
+
+/// One reminder a pass emitted (or, in a dry run, would emit).
+public struct PlannedReminder: Sendable, Equatable {
+    public var registrationID: UUID
+    public var kind: ReminderKind
+    public var month: YearMonth
+}
+
+/// The reminder scheduler: a pass asks the domain which reminders are due on a Jakarta date for every open
+/// registration and records each new one in `reminders_sent` together with its outbox event, in one
+/// transaction per page, so each reminder exists once however often and on however many instances passes
+/// run. A pass on day X also emits what fell due while the worker was down (catch-up). A session advisory
+/// lock lets one instance run a pass at a time. `peduli-worker reminders run --as-of` calls `pass` directly.
+public final class ReminderScheduler: Sendable {
+    static let advisoryLockKey: Int64 = 0x7065_6475_6c69_0003
+    static let pageSize = 2000
+
+    let database: PostgresConfiguration
+    let programme: ProgrammeConfiguration
+    let pipeline: PipelineConfiguration
+    let health: HealthState
+    let logger: Logger
+    let stop = Flag()
+
+    public init(database: PostgresConfiguration, programme: ProgrammeConfiguration, pipeline: PipelineConfiguration,
+                health: HealthState, logger: Logger) {
+        self.database = database
+        self.programme = programme
+        self.pipeline = pipeline
+        self.health = health
+        self.logger = logger
+    }
+
+    func run() {
+        var db: PostgresConnection?
+        var nextPass = ContinuousClock.now
+        while !stop.isSet {
+            health.heartbeat("scheduler")
+            if ContinuousClock.now >= nextPass {
+                do {
+                    let connection = try db ?? PostgresConnection(configuration: database, logger: logger)
+                    db = connection
+                    let emitted = try Self.pass(
+                        on: connection, asOf: JakartaDate(Date()), dryRun: false, programme: programme,
+                        pipeline: pipeline, logger: logger, shouldStop: { self.stop.isSet })
+                    if let emitted, !emitted.isEmpty {
+                        logger.info("reminder pass", metadata: ["emitted": "\(emitted.count)"])
+                    }
+                    nextPass = ContinuousClock.now + pipeline.schedulerInterval
+                } catch {
+                    logger.warning("reminder pass failed; retrying soon", metadata: ["error": "\(error)"])
+                    nextPass = ContinuousClock.now + .seconds(10)
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+    }
+
+    /// One pass as if today were `asOf`. Returns nil when another instance holds the pass lock.
+    public static func pass(
+        on db: PostgresConnection, asOf: JakartaDate, dryRun: Bool, programme: ProgrammeConfiguration,
+        pipeline: PipelineConfiguration, logger: Logger, now: Date = Date(), shouldStop: () -> Bool = { false }
+    ) throws -> [PlannedReminder]? {
+        guard try db.query("SELECT pg_try_advisory_lock($1) AS locked", [advisoryLockKey])[0].bool("locked") else {
+            return nil
+        }
+        defer { _ = try? db.query("SELECT pg_advisory_unlock($1)", [advisoryLockKey]) }
+        var emitted: [PlannedReminder] = []
+        var after = "00000000-0000-0000-0000-000000000000"
+        while !shouldStop() {
+            let page = try db.query(
+                """
+                SELECT registration_id, accepted_at, paid_through, birth_date, sponsor_nip, worker_name, nik
+                FROM registrations WHERE ended_at IS NULL AND registration_id > $1::uuid
+                ORDER BY registration_id LIMIT $2
+                """, [after, pageSize])
+            guard let last = page.last else { break }
+            after = try last.string("registration_id")
+
+            var candidates: [(reminder: Reminder, event: ReminderEvent)] = []
+            for row in page {
+                let birth = try row.date("birth_date")
+                let birthDate = JakartaDate(year: birth.year, month: birth.month, clampingDay: birth.day)
+                let paidThrough = try CommandProcessor.yearMonth(row, "paid_through")
+                let state = RegistrationReminderState(
+                    acceptedAt: try row.timestamp("accepted_at"), paidThrough: paidThrough, birthDate: birthDate)
+                let due = remindersDue(for: state, on: asOf, config: programme)
+                guard !due.isEmpty else { continue }
+                let id = try row.uuid("registration_id")
+                let worker = EventWorker(name: try row.string("worker_name"), nikMasked: NIK.mask(try row.string("nik")))
+                for reminder in due {
+                    candidates.append((reminder, ReminderEvent(
+                        reminder, registrationID: id, sponsorNIP: try row.string("sponsor_nip"), worker: worker,
+                        eventID: UUID(), occurredAt: now)))
+                }
+            }
+            guard !candidates.isEmpty else { continue }
+            if dryRun {
+                let sent = try db.query(
+                    """
+                    SELECT registration_id::text || '/' || kind || '/' || to_char(month, 'YYYY-MM') AS k
+                    FROM reminders_sent WHERE registration_id = ANY($1::uuid[])
+                    """, [PostgresArray.text(candidates.map { CommandProcessor.key($0.event.registrationID) })])
+                let known = Set(try sent.map { try $0.string("k") })
+                for c in candidates
+                where !known.contains("\(CommandProcessor.key(c.event.registrationID))/\(c.reminder.kind.rawValue)/\(c.reminder.key.month)")
+                {
+                    emitted.append(PlannedReminder(registrationID: c.event.registrationID, kind: c.reminder.kind, month: c.reminder.key.month))
+                }
+                continue
+            }
+            try db.transaction { db in
+                let inserted = try db.query(
+                    """
+                    INSERT INTO reminders_sent (registration_id, kind, month, event_id, sent_on)
+                    SELECT r, k, m, e, $5::date FROM unnest($1::uuid[], $2::text[], $3::date[], $4::uuid[]) AS u(r, k, m, e)
+                    ON CONFLICT DO NOTHING RETURNING event_id
+                    """,
+                    [
+                        PostgresArray.text(candidates.map { CommandProcessor.key($0.event.registrationID) }),
+                        PostgresArray.text(candidates.map { $0.reminder.kind.rawValue }),
+                        PostgresArray.text(candidates.map { $0.reminder.key.month.firstDay.description }),
+                        PostgresArray.text(candidates.map { CommandProcessor.key($0.event.eventID) }),
+                        asOf.description,
+                    ])
+                let fresh = Set(try inserted.map { try $0.uuid("event_id") })
+                let chosen = candidates.filter { fresh.contains($0.event.eventID) }
+                guard !chosen.isEmpty else { return }
+                let messages = chosen.map { c in
+                    OutboxMessage.event(
+                        type: c.event.eventType, eventID: c.event.eventID, body: c.event.json(), correlationID: nil,
+                        occurredAt: now, pipeline: pipeline)
+                }
+                let ended = chosen.filter { $0.reminder.kind == .membershipEnded }.map { CommandProcessor.key($0.event.registrationID) }
+                var statements = [OutboxMessage.insert(messages)]
+                if !ended.isEmpty {
+                    statements.append(PostgresStatement(
+                        "UPDATE registrations SET ended_at = $2::date::timestamp AT TIME ZONE 'Asia/Jakarta' WHERE registration_id = ANY($1::uuid[]) AND ended_at IS NULL",
+                        [PostgresArray.text(ended), asOf.description]))
+                }
+                statements.append(PostgresStatement("SELECT pg_notify($1, '')", [OutboxRelay.notifyChannel]))
+                _ = try db.pipeline(statements)
+                for c in chosen {
+                    emitted.append(PlannedReminder(registrationID: c.event.registrationID, kind: c.reminder.kind, month: c.reminder.key.month))
+                    PipelineMetrics.reminder(c.reminder.kind.rawValue)
+                }
+            }
+        }
+        return emitted
+    }
+}

@@ -1,0 +1,128 @@
+import PostgresClient
+
+/// The database schema, as versioned migrations compiled into the executable (an installed binary needs no
+/// resource files). Never edit a shipped migration: add a new one. The invariants that must hold however
+/// many workers run are constraints here, not checks in Swift:
+/// - one accepted, not-ended registration per NIK (`registrations_one_active_per_nik`);
+/// - unique payment ids and receipt numbers, and no two payments of a registration covering the same month
+///   (`payments_no_overlap`, an exclusion constraint);
+/// - one outcome per command key (`command_outcomes` primary key) and per message (`processing_log`);
+/// - each reminder once per registration, kind and month (`reminders_sent` primary key).
+public enum Schema {
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "programme schema", sql: v1)
+    ]
+
+    static let v1 = """
+        CREATE EXTENSION IF NOT EXISTS btree_gist;
+
+        -- The ASN roster (peduli-worker roster import).
+        CREATE TABLE sponsors (
+            nip         text PRIMARY KEY CHECK (nip ~ '^[0-9]{18}$'),
+            name        text NOT NULL,
+            unit        text NOT NULL,
+            active      boolean NOT NULL,
+            imported_at timestamptz NOT NULL DEFAULT now()
+        );
+
+        -- NIKs funded by another scheme (peduli-worker covered import).
+        CREATE TABLE covered_niks (
+            nik         text PRIMARY KEY CHECK (nik ~ '^[0-9]{16}$'),
+            scheme      text NOT NULL,
+            imported_at timestamptz NOT NULL DEFAULT now()
+        );
+
+        -- Accepted registrations (rejections live only in command_outcomes and the log).
+        CREATE TABLE registrations (
+            registration_id uuid PRIMARY KEY,
+            submitted_at    timestamptz NOT NULL,
+            accepted_at     timestamptz NOT NULL,
+            sponsor_nip     text NOT NULL,
+            nik             text NOT NULL CHECK (nik ~ '^[0-9]{16}$'),
+            worker_name     text NOT NULL,
+            birth_date      date NOT NULL,
+            gender          text NOT NULL CHECK (gender IN ('L', 'P')),
+            phone           text,
+            occupation      text NOT NULL,
+            work_status     text NOT NULL,
+            kecamatan       text NOT NULL,
+            kelurahan       text,
+            address         text,
+            source          text NOT NULL,
+            monthly_contribution integer NOT NULL CHECK (monthly_contribution > 0),
+            first_due_date  date NOT NULL,
+            paid_through    date CHECK (paid_through IS NULL OR extract(day FROM paid_through) = 1),
+            ended_at        timestamptz
+        );
+        CREATE UNIQUE INDEX registrations_one_active_per_nik ON registrations (nik) WHERE ended_at IS NULL;
+        CREATE INDEX registrations_sponsor ON registrations (sponsor_nip);
+        CREATE INDEX registrations_open ON registrations (registration_id) WHERE ended_at IS NULL;
+
+        CREATE SEQUENCE receipt_numbers;
+
+        CREATE TABLE payments (
+            payment_id      text PRIMARY KEY,
+            registration_id uuid NOT NULL REFERENCES registrations,
+            payer_nip       text NOT NULL,
+            months          integer NOT NULL CHECK (months IN (1, 2, 3, 6, 12)),
+            amount          bigint NOT NULL CHECK (amount > 0),
+            paid_at         timestamptz NOT NULL,
+            channel         text NOT NULL,
+            covered_from    date NOT NULL,
+            covered_through date NOT NULL CHECK (covered_through >= covered_from),
+            receipt_number  text NOT NULL UNIQUE,
+            recorded_at     timestamptz NOT NULL DEFAULT now(),
+            CONSTRAINT payments_no_overlap EXCLUDE USING gist (
+                registration_id WITH =, daterange(covered_from, covered_through, '[]') WITH &&)
+        );
+
+        -- The outcome of every command that has a key, for replays and conflicting duplicates.
+        CREATE TABLE command_outcomes (
+            kind         text NOT NULL CHECK (kind IN ('registration', 'payment')),
+            command_key  text NOT NULL,
+            content_hash bytea NOT NULL,
+            event_type   text NOT NULL,
+            event_body   text NOT NULL,
+            decided_at   timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (kind, command_key)
+        );
+
+        -- Inbox and audit trail in one: every message the worker settled, with who sent it and why.
+        -- No raw NIK: keys are registration/payment ids; reasons are codes.
+        CREATE TABLE processing_log (
+            id            bigserial PRIMARY KEY,
+            message_id    text,
+            attempt       integer NOT NULL DEFAULT 0,
+            queue         text NOT NULL,
+            publisher     text,
+            command       text,
+            command_key   text,
+            outcome       text NOT NULL,
+            reason_codes  text[] NOT NULL DEFAULT '{}',
+            processed_at  timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE UNIQUE INDEX processing_log_message ON processing_log (message_id, attempt)
+            WHERE message_id IS NOT NULL;
+
+        -- Everything the worker publishes, written in the transaction that decided it.
+        CREATE TABLE outbox (
+            id          bigserial PRIMARY KEY,
+            exchange    text NOT NULL,
+            routing_key text NOT NULL,
+            properties  text NOT NULL,
+            body        bytea NOT NULL,
+            created_at  timestamptz NOT NULL DEFAULT now(),
+            sent_at     timestamptz
+        );
+        CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
+
+        CREATE TABLE reminders_sent (
+            registration_id uuid NOT NULL REFERENCES registrations,
+            kind            text NOT NULL,
+            month           date NOT NULL,
+            event_id        uuid NOT NULL,
+            sent_on         date NOT NULL,
+            PRIMARY KEY (registration_id, kind, month)
+        );
+        """
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// A FIFO handed between the threads the worker owns (consumer, database, relay). Blocking waits use a
+/// condition variable, so these threads never touch Swift's cooperative pool.
+///
+/// `@unchecked Sendable`: every access to `items` and `closed` happens with `condition` locked.
+final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Element] = []
+    private var head = 0
+    private var closed = false
+
+    func push(_ element: Element) {
+        condition.lock()
+        items.append(element)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Waits up to `timeout` for an element; nil on timeout or when closed and empty.
+    func pop(timeout: Duration) -> Element? {
+        let deadline = Date().addingTimeInterval(timeout.seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while head == items.count {
+            if closed { return nil }
+            if !condition.wait(until: deadline) { break }
+        }
+        return takeLocked()
+    }
+
+    func tryPop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        return takeLocked()
+    }
+
+    var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return items.count - head
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func takeLocked() -> Element? {
+        guard head < items.count else { return nil }
+        let element = items[head]
+        head += 1
+        if head > 1024 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
+}
+
+/// A flag set by one thread and polled by others (stop requests, "a loop is alive" stamps).
+///
+/// `@unchecked Sendable`: the value is only read and written with `lock` held.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
+
+/// Runs a blocking loop on a thread of its own and lets async code await its end.
+///
+/// `@unchecked Sendable`: `finished` and `waiters` are guarded by `lock`.
+final class OwnedThread: @unchecked Sendable {
+    private let lock = NSLock()
+    private var finished = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread { [self] in
+            body()
+            let toResume = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+                finished = true
+                defer { waiters.removeAll() }
+                return waiters
+            }
+            for waiter in toResume { waiter.resume() }
+        }
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    var isFinished: Bool { lock.withLock { finished } }
+
+    func join() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = lock.withLock { () -> Bool in
+                if finished { return true }
+                waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Blocks the calling thread (never an async context) until the loop ends.
+    func joinBlocking() {
+        while !isFinished { Thread.sleep(forTimeInterval: 0.005) }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

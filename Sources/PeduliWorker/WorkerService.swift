@@ -1,0 +1,211 @@
+import AMQPClient
+import Foundation
+import Logging
+import PeduliDomain
+import PostgresClient
+import ServiceLifecycle
+
+/// Why the worker could not start or had to stop, with the exit code OPERATIONS.md gives it.
+public struct WorkerError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case dependencyUnavailable = "dependency_unavailable"
+        case topologyMismatch = "topology_mismatch"
+        case schemaMismatch = "schema_mismatch"
+        case internalError = "internal_error"
+    }
+
+    public var code: Code
+    public var operation: String
+    public var detail: String
+
+    public init(code: Code, operation: String, detail: String) {
+        self.code = code
+        self.operation = operation
+        self.detail = detail
+    }
+
+    /// 69 for a dependency that never answered, 78 for a broker or schema that disagrees with the
+    /// configuration, 70 otherwise.
+    public var exitCode: Int32 {
+        switch code {
+        case .dependencyUnavailable: 69
+        case .topologyMismatch, .schemaMismatch: 78
+        case .internalError: 70
+        }
+    }
+
+    public var description: String { "\(code.rawValue): \(operation): \(detail)" }
+}
+
+/// The daemon as one `Service`: migrates and declares at start-up, then runs the consumer, database,
+/// outbox-relay and reminder threads until a graceful shutdown, which stops intake, settles and acknowledges
+/// what is in flight, flushes the outbox and returns, all within `pipeline.drain`.
+public struct WorkerService: Service {
+    public let amqp: AMQPConfiguration
+    public let database: PostgresConfiguration
+    public let programme: ProgrammeConfiguration
+    public let pipeline: PipelineConfiguration
+    public let health: HealthState
+    public let notifier: SystemdNotifier
+    public let logger: Logger
+    /// How long start-up waits for RabbitMQ and PostgreSQL before giving up with exit code 69.
+    public var startupWait: Duration
+
+    public init(amqp: AMQPConfiguration, database: PostgresConfiguration, programme: ProgrammeConfiguration,
+                pipeline: PipelineConfiguration, health: HealthState, notifier: SystemdNotifier = SystemdNotifier(),
+                startupWait: Duration = .seconds(60), logger: Logger) {
+        self.amqp = amqp
+        self.database = database
+        self.programme = programme
+        self.pipeline = pipeline
+        self.health = health
+        self.notifier = notifier
+        self.startupWait = startupWait
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await startUp()
+
+        let toDatabase = BlockingQueue<ConsumerStateMachine<AMQPDelivery>.Batch>()
+        let fromDatabase = BlockingQueue<DecidedBatch>()
+        let workerUser = amqp.endpoints.first?.user
+        let consumer = Consumer(
+            amqp: amqp, pipeline: pipeline, toDatabase: toDatabase, fromDatabase: fromDatabase, health: health,
+            logger: logger)
+        let databaseLoop = DatabaseLoop(
+            database: database, programme: programme, pipeline: pipeline, workerUser: workerUser, input: toDatabase,
+            output: fromDatabase, health: health, logger: logger)
+        let relay = OutboxRelay(amqp: amqp, database: database, pipeline: pipeline, health: health, logger: logger)
+        let scheduler = ReminderScheduler(
+            database: database, programme: programme, pipeline: pipeline, health: health, logger: logger)
+
+        let consumerThread = OwnedThread(name: "peduli-consumer") { consumer.run() }
+        let databaseThread = OwnedThread(name: "peduli-database") { databaseLoop.run() }
+        let relayThread = OwnedThread(name: "peduli-relay") { relay.run() }
+        let schedulerThread = OwnedThread(name: "peduli-scheduler") { scheduler.run() }
+
+        // READY=1 once consuming (or at the latest when a shutdown begins).
+        let health = self.health
+        let notifier = self.notifier
+        let readyTask = Task {
+            while !Task.isCancelled && !health.snapshot.consuming { try? await Task.sleep(for: .milliseconds(50)) }
+            if !Task.isCancelled {
+                try? notifier.ready(status: "consuming")
+                logger.info("peduli-worker is consuming")
+            }
+        }
+
+        try? await gracefulShutdown()
+        readyTask.cancel()
+        try? notifier.stopping(status: "draining")
+        logger.info("graceful stop: no new messages; settling what is in flight",
+                    metadata: ["drain_seconds": "\(pipeline.drain.components.seconds)"])
+        let deadline = ContinuousClock.now + pipeline.drain
+
+        scheduler.stop.set()
+        consumer.stopRequested.set()
+        let drainedInTime = await waitUntil(deadline) {
+            await consumerThread.join()
+            databaseLoop.inputClosed.set()
+            await databaseThread.join()
+            relay.stopWhenEmpty.set()
+            await relayThread.join()
+        }
+        if !drainedInTime {
+            logger.warning("drain time over; stopping with work unfinished (it stays unacknowledged or unsent)")
+        }
+        consumer.abort.set()
+        databaseLoop.abort.set()
+        relay.abort.set()
+        scheduler.stop.set()
+        await consumerThread.join()
+        await databaseThread.join()
+        await relayThread.join()
+        await schedulerThread.join()
+        logger.info("peduli-worker stopped", metadata: ["drained": "\(drainedInTime)"])
+    }
+
+    /// Runs `work` but stops waiting at `deadline`; true when it finished in time.
+    private func waitUntil(_ deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () async -> Void) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await work()
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// Migrates the schema and declares the topology, waiting up to `startupWait` for both servers.
+    /// Blocking calls run on a thread of their own.
+    func startUp() async throws {
+        let amqp = self.amqp
+        let database = self.database
+        let pipeline = self.pipeline
+        let logger = self.logger
+        let wait = startupWait
+        let result = ResultBox()
+        let thread = OwnedThread(name: "peduli-startup") {
+            let deadline = ContinuousClock.now + wait
+            var attempt = 0
+            let backoff = Backoff(initial: .milliseconds(250), maximum: .seconds(5))
+            func retrying<T>(_ what: String, _ body: () throws -> T) throws -> T {
+                while true {
+                    do {
+                        return try body()
+                    } catch let error as TopologyError where error.mismatch {
+                        throw WorkerError(code: .topologyMismatch, operation: "declare topology", detail: "\(error)")
+                    } catch let error as MigrationError {
+                        throw WorkerError(code: .schemaMismatch, operation: "migrate", detail: "\(error)")
+                    } catch {
+                        attempt += 1
+                        if ContinuousClock.now >= deadline {
+                            throw WorkerError(code: .dependencyUnavailable, operation: what, detail: "\(error)")
+                        }
+                        if attempt == 1 || attempt % 5 == 0 {
+                            logger.warning("waiting for \(what)", metadata: ["error": "\(error)"])
+                        }
+                        AMQPReconnectingConnection.threadSleep(
+                            backoff.delay(attempt: attempt - 1, random: .random(in: 0..<1)))
+                    }
+                }
+            }
+            do {
+                try retrying("PostgreSQL") {
+                    let db = try PostgresConnection(configuration: database, logger: logger)
+                    let applied = try Migrator(migrations: Schema.migrations, logger: logger).migrate(db)
+                    if applied > 0 { logger.info("schema migrated", metadata: ["applied": "\(applied)"]) }
+                }
+                try retrying("RabbitMQ") {
+                    let connection = try AMQPConnection(configuration: amqp.named("peduli-worker setup"))
+                    defer { connection.close() }
+                    do {
+                        try TopologyDeclaration(pipeline.topology).declare(on: connection)
+                    }
+                }
+                result.set(nil)
+            } catch {
+                result.set(error)
+            }
+        }
+        await thread.join()
+        if let error = result.error { throw error }
+    }
+}
+
+/// Carries an error out of a thread.
+///
+/// `@unchecked Sendable`: written once by the thread before it finishes, read after `join()`.
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Error?
+    func set(_ error: Error?) { lock.withLock { stored = error } }
+    var error: Error? { lock.withLock { stored } }
+}

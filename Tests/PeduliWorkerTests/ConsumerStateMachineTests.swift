@@ -1,0 +1,104 @@
+import Testing
+
+@testable import PeduliWorker
+
+struct ConsumerStateMachineTests {
+    typealias Machine = ConsumerStateMachine<UInt64>
+    let t0 = ContinuousClock.now
+
+    func machine(batchSize: Int = 3, maxInFlight: Int = 2) -> Machine {
+        Machine(batchSize: batchSize, maxWait: .milliseconds(5), maxInFlight: maxInFlight, deliveryTag: { $0 })
+    }
+
+    @Test func aFullBatchClosesAtOnce() {
+        var m = machine()
+        #expect(m.received(1, at: t0) == nil)
+        #expect(m.received(2, at: t0) == nil)
+        let batch = m.received(3, at: t0)
+        #expect(batch?.items == [1, 2, 3])
+        #expect(m.inFlightCount == 1)
+    }
+
+    @Test func aPartialBatchClosesAfterTheWait() {
+        var m = machine()
+        _ = m.received(1, at: t0)
+        #expect(m.tick(at: t0 + .milliseconds(4)) == nil)
+        #expect(m.tick(at: t0 + .milliseconds(5))?.items == [1])
+    }
+
+    @Test func waitBudgetNeverOversleepsTheDeadline() {
+        var m = machine()
+        #expect(m.waitBudget(at: t0, idle: .milliseconds(100)) == .milliseconds(100))
+        _ = m.received(1, at: t0)
+        #expect(m.waitBudget(at: t0 + .milliseconds(2), idle: .milliseconds(100)) == .milliseconds(3))
+        #expect(m.waitBudget(at: t0 + .milliseconds(9), idle: .milliseconds(100)) == .zero)
+    }
+
+    @Test func noMoreThanMaxInFlightBatches() {
+        var m = machine(batchSize: 1, maxInFlight: 2)
+        #expect(m.received(1, at: t0) != nil)
+        #expect(m.received(2, at: t0) != nil)
+        #expect(m.received(3, at: t0) == nil)
+        #expect(m.tick(at: t0 + .seconds(1)) == nil)
+        _ = m.completed(batchID: 1, dispositions: [.ack], items: [1])
+        #expect(m.tick(at: t0 + .seconds(1))?.items == [3])
+    }
+
+    @Test func nacksComeBeforeOneMultipleAck() {
+        var m = machine()
+        _ = m.received(7, at: t0)
+        _ = m.received(8, at: t0)
+        let batch = m.received(9, at: t0)!
+        let actions = m.completed(batchID: batch.id, dispositions: [.ack, .requeue, .ack], items: batch.items)
+        #expect(actions == [.nack(deliveryTag: 8), .ack(deliveryTag: 9, multiple: true)])
+    }
+
+    @Test func aLastRequeuedDeliveryIsNotCoveredByTheMultipleAck() {
+        var m = machine()
+        _ = m.received(7, at: t0)
+        _ = m.received(8, at: t0)
+        let batch = m.received(9, at: t0)!
+        let actions = m.completed(batchID: batch.id, dispositions: [.ack, .ack, .requeue], items: batch.items)
+        #expect(actions == [.nack(deliveryTag: 9), .ack(deliveryTag: 8, multiple: true)])
+    }
+
+    @Test func batchesOfALostChannelAreNeverAcknowledged() {
+        var m = machine(batchSize: 1)
+        let old = m.received(1, at: t0)!
+        m.connectionLost()
+        let fresh = m.received(1, at: t0)!
+        #expect(fresh.generation == old.generation + 1)
+        #expect(m.completed(batchID: old.id, dispositions: [.ack], items: old.items).isEmpty)
+        #expect(m.completed(batchID: fresh.id, dispositions: [.ack], items: fresh.items) == [.ack(deliveryTag: 1, multiple: true)])
+    }
+
+    @Test func aLostChannelDropsWhatWasBeingGathered() {
+        var m = machine()
+        _ = m.received(1, at: t0)
+        m.connectionLost()
+        #expect(m.collectingCount == 0)
+        #expect(m.tick(at: t0 + .seconds(1)) == nil)
+    }
+
+    @Test func stopDecidesWhatArrivedThenFinishes() {
+        var m = machine()
+        _ = m.received(1, at: t0)
+        m.stop()
+        #expect(m.phase == .draining)
+        let last = m.tick(at: t0)!
+        #expect(last.items == [1])
+        #expect(m.phase == .draining)
+        _ = m.completed(batchID: last.id, dispositions: [.ack], items: last.items)
+        #expect(m.phase == .finished)
+    }
+
+    @Test func stopWithNothingInFlightFinishesAtOnce() {
+        var m = machine()
+        m.stop()
+        #expect(m.phase == .finished)
+    }
+}
+
+extension ConsumerStateMachine.Batch: Equatable where Item: Equatable {
+    public static func == (a: Self, b: Self) -> Bool { a.id == b.id && a.generation == b.generation && a.items == b.items }
+}
