@@ -32,7 +32,8 @@ public final class AMQPReconnectingConnection {
     ///     that no reconnect fixes: it is rethrown.
     ///   - sleep: injected for tests; by default blocks the thread.
     ///   - random: source of jitter in 0..<1.
-    public init(configuration: AMQPConfiguration, backoff: Backoff = Backoff(), logger: Logger,
+    public init(configuration: AMQPConfiguration, backoff: Backoff = Backoff(),
+                logger: Logger = Logger(label: "peduli.amqp"),
                 sleep: @escaping (Duration) -> Void = { AMQPReconnectingConnection.threadSleep($0) },
                 random: @escaping () -> Double = { Double.random(in: 0..<1) },
                 setUp: @escaping (AMQPConnection) throws -> Void) {
