@@ -1,0 +1,267 @@
+/// One broker node to connect to, parsed from an `amqp://` or `amqps://` URL.
+///
+/// Parsing follows the RabbitMQ URI specification, with one deliberate exception: an empty path
+/// *and* a lone `/` both select the default vhost `/` (the specification maps `amqp://host/` to the
+/// empty vhost, which RabbitMQ never uses and which would make a trailing slash a silent error).
+/// The password is kept out of `description`, `debugDescription` and reflection so that an
+/// endpoint can be logged or put into an error as is.
+public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
+    public var useTLS: Bool
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String
+    public var vhost: String
+
+    public static let defaultPort = 5672
+    public static let defaultTLSPort = 5671
+
+    public init(useTLS: Bool = false, host: String = "localhost", port: Int? = nil, user: String = "guest",
+                password: String = "guest", vhost: String = "/") {
+        self.useTLS = useTLS
+        self.host = host
+        self.port = port ?? (useTLS ? Self.defaultTLSPort : Self.defaultPort)
+        self.user = user
+        self.password = password
+        self.vhost = vhost
+    }
+
+    /// Parses one URL. Throws `AMQPError` with code `.invalidURL`; the error never repeats the URL
+    /// itself because it may hold a password.
+    public init(url: String) throws {
+        self = try AMQPURLParser.parse(url)
+    }
+
+    /// The URL with the password replaced by `***`: safe for logs and errors.
+    public var redacted: String {
+        let scheme = useTLS ? "amqps" : "amqp"
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        let vhostPart = vhost == "/" ? "" : AMQPURLParser.percentEncode(vhost)
+        return "\(scheme)://\(AMQPURLParser.percentEncode(user)):***@\(hostPart):\(port)/\(vhostPart)"
+    }
+
+    public var description: String { redacted }
+    public var debugDescription: String { "AMQPEndpoint(\(redacted))" }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["useTLS": useTLS, "host": host, "port": port, "user": user,
+                                "password": "***", "vhost": vhost])
+    }
+}
+
+/// TLS settings for `amqps://` endpoints. librabbitmq 0.11 loads no system CA store, so peer
+/// verification needs `caFile`; TLS 1.2 is always the minimum.
+public struct AMQPTLSOptions: Sendable, Equatable {
+    /// PEM file with the CA certificates that may sign the broker's certificate.
+    public var caFile: String?
+    /// PEM client certificate and key, for brokers that require mutual TLS (both or neither).
+    public var certificateFile: String?
+    public var keyFile: String?
+    /// Verify the broker's certificate chain (default true).
+    public var verifyPeer: Bool
+    /// Verify that the certificate names the host we dialled (default true).
+    public var verifyHostname: Bool
+
+    public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
+                verifyPeer: Bool = true, verifyHostname: Bool = true) {
+        self.caFile = caFile
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+        self.verifyPeer = verifyPeer
+        self.verifyHostname = verifyHostname
+    }
+}
+
+/// Everything needed to open an `AMQPConnection`. A value type so the daemon can build it once
+/// from its configuration and hand it to each connection thread.
+public struct AMQPConfiguration: Sendable, Equatable, CustomStringConvertible {
+    /// Cluster nodes, tried in order; the first that answers wins. Never empty.
+    public var endpoints: [AMQPEndpoint]
+    /// Requested heartbeat interval in seconds (default 30; 0 disables, which is never wise:
+    /// without heartbeats a half-open TCP connection is noticed only by the kernel, hours later).
+    public var heartbeatSeconds: Int
+    /// Shown in the RabbitMQ management UI and `rabbitmqctl list_connections` (default "peduli-worker").
+    public var connectionName: String
+    /// Product name sent in the client properties (default "peduli-worker").
+    public var product: String
+    /// TCP/TLS connect and AMQP handshake deadline per node (default 10 s).
+    public var connectTimeout: Duration
+    /// Deadline for each synchronous method (declare, consume, close, ...) (default 30 s), so a
+    /// stalled broker surfaces as an error instead of a hang.
+    public var rpcTimeout: Duration
+    /// Largest frame we accept (default 131072, RabbitMQ's default).
+    public var frameMax: Int
+    public var tls: AMQPTLSOptions
+
+    public init(endpoints: [AMQPEndpoint], heartbeatSeconds: Int = 30, connectionName: String = "peduli-worker",
+                product: String = "peduli-worker", connectTimeout: Duration = .seconds(10),
+                rpcTimeout: Duration = .seconds(30), frameMax: Int = 131_072, tls: AMQPTLSOptions = .init()) {
+        self.endpoints = endpoints
+        self.heartbeatSeconds = heartbeatSeconds
+        self.connectionName = connectionName
+        self.product = product
+        self.connectTimeout = connectTimeout
+        self.rpcTimeout = rpcTimeout
+        self.frameMax = frameMax
+        self.tls = tls
+    }
+
+    /// Parses `url`: one URL or a comma-separated list of URLs (cluster nodes, tried in order).
+    public init(url: String, heartbeatSeconds: Int = 30, connectionName: String = "peduli-worker",
+                product: String = "peduli-worker", connectTimeout: Duration = .seconds(10),
+                rpcTimeout: Duration = .seconds(30), frameMax: Int = 131_072, tls: AMQPTLSOptions = .init()) throws {
+        let endpoints = try AMQPURLParser.parseList(url)
+        self.init(endpoints: endpoints, heartbeatSeconds: heartbeatSeconds, connectionName: connectionName,
+                  product: product, connectTimeout: connectTimeout, rpcTimeout: rpcTimeout, frameMax: frameMax,
+                  tls: tls)
+    }
+
+    /// All endpoints, redacted, comma-separated.
+    public var redacted: String { endpoints.map(\.redacted).joined(separator: ",") }
+    public var description: String {
+        "AMQPConfiguration(\(redacted), heartbeat: \(heartbeatSeconds)s, name: \(connectionName))"
+    }
+}
+
+/// The RabbitMQ URI rules in one place (https://www.rabbitmq.com/docs/uri-spec).
+enum AMQPURLParser {
+    static func parseList(_ text: String) throws -> [AMQPEndpoint] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        var endpoints: [AMQPEndpoint] = []
+        for (index, part) in parts.enumerated() {
+            let trimmed = part.trimmingSpaces()
+            do {
+                endpoints.append(try parse(trimmed))
+            } catch var error as AMQPError {
+                if parts.count > 1 { error.detail = "URL #\(index + 1) of \(parts.count): " + (error.detail ?? "") }
+                throw error
+            }
+        }
+        return endpoints
+    }
+
+    static func parse(_ text: String) throws -> AMQPEndpoint {
+        func fail(_ why: String) -> AMQPError {
+            AMQPError(code: .invalidURL, operation: "parse URL", detail: why)
+        }
+        if text.isEmpty { throw fail("empty URL") }
+        guard let schemeEnd = text.firstRange(of: "://") else { throw fail("missing scheme (expected amqp:// or amqps://)") }
+        let useTLS: Bool
+        switch text[..<schemeEnd.lowerBound].lowercased() {
+        case "amqp": useTLS = false
+        case "amqps": useTLS = true
+        default: throw fail("unsupported scheme (expected amqp or amqps)")
+        }
+        var rest = Substring(text[schemeEnd.upperBound...])
+        if rest.contains("#") { throw fail("fragments (#) are not allowed") }
+        if rest.contains("?") { throw fail("query parameters are not supported; use the configuration fields") }
+        if rest.contains(where: { $0 == " " || $0.isNewline }) { throw fail("unencoded whitespace") }
+
+        // Split authority and path.
+        var path: Substring? = nil
+        if let slash = rest.firstIndex(of: "/") {
+            path = rest[rest.index(after: slash)...]
+            rest = rest[..<slash]
+        }
+        var authority = rest
+        var user = "guest"
+        var password = "guest"
+        if let at = authority.lastIndex(of: "@") {
+            let userinfo = authority[..<at]
+            authority = authority[authority.index(after: at)...]
+            if let colon = userinfo.firstIndex(of: ":") {
+                user = try decode(userinfo[..<colon], what: "user name")
+                password = try decode(userinfo[userinfo.index(after: colon)...], what: "password")
+            } else {
+                user = try decode(userinfo, what: "user name")
+            }
+        }
+        var host: String
+        var portText: Substring? = nil
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { throw fail("unterminated IPv6 address") }
+            host = String(authority[authority.index(after: authority.startIndex)..<close])
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw fail("unexpected text after IPv6 address") }
+                portText = after.dropFirst()
+            }
+            if host.isEmpty { throw fail("empty IPv6 address") }
+        } else {
+            if let colon = authority.firstIndex(of: ":") {
+                portText = authority[authority.index(after: colon)...]
+                authority = authority[..<colon]
+            }
+            host = try decode(authority, what: "host")
+        }
+        if host.isEmpty { host = "localhost" }
+        var port: Int? = nil
+        if let portText, !portText.isEmpty {
+            guard portText.allSatisfy(\.isASCIIDigit), portText.count <= 5, let value = Int(portText),
+                  (1...65535).contains(value)
+            else { throw fail("invalid port (expected 1-65535)") }
+            port = value
+        }
+        var vhost = "/"
+        if let path, !path.isEmpty {
+            if path.contains("/") { throw fail("the vhost must be one path segment (encode '/' as %2F)") }
+            vhost = try decode(path, what: "vhost")
+        }
+        return AMQPEndpoint(useTLS: useTLS, host: host, port: port, user: user, password: password, vhost: vhost)
+    }
+
+    /// Percent-decodes one URL component; rejects malformed escapes, NUL and invalid UTF-8.
+    static func decode(_ text: Substring, what: String) throws -> String {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8)[...]
+        while let byte = iterator.popFirst() {
+            if byte == UInt8(ascii: "%") {
+                guard iterator.count >= 2, let high = hexValue(iterator.popFirst()!), let low = hexValue(iterator.popFirst()!)
+                else { throw AMQPError(code: .invalidURL, operation: "parse URL", detail: "malformed percent-escape in the \(what)") }
+                bytes.append(high << 4 | low)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        if bytes.contains(0) {
+            throw AMQPError(code: .invalidURL, operation: "parse URL", detail: "NUL character in the \(what)")
+        }
+        guard let string = String(validating: bytes, as: UTF8.self) else {
+            throw AMQPError(code: .invalidURL, operation: "parse URL", detail: "the \(what) is not valid UTF-8")
+        }
+        return string
+    }
+
+    static func percentEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            let c = Character(Unicode.Scalar(byte))
+            if byte < 0x80, c.isLetter || c.isNumber || "-._~".contains(c) {
+                out.append(c)
+            } else {
+                out += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
+            }
+        }
+        return out
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> String {
+        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}
