@@ -1,7 +1,8 @@
 // A small strict JSON parser and a canonical encoder.
 //
 // Decisions (documented for the pipeline and the portals):
-// - Input must be valid UTF-8 (RFC 8259 §8.1); a byte-order mark is rejected.
+// - Input must be valid UTF-8 (RFC 8259 §8.1); a leading byte-order mark is rejected
+//   (`unexpected_character`).
 // - Duplicate object keys are REJECTED (`duplicateKey`): two parsers that disagree on which
 //   duplicate wins could otherwise see different commands in the same bytes.
 // - Integer literals (no fraction, no exponent) that fit in Int64 become `.int`; every other
