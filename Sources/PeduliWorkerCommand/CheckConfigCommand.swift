@@ -17,7 +17,14 @@ struct CheckConfigCommand: ParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
+    @Flag(help: "Print an example configuration file with every key and its default, and exit.")
+    var example = false
+
     func run() throws {
+        if example {
+            print(ExampleConfiguration.render(), terminator: "")
+            return
+        }
         let configuration = try loadConfiguration(options, requiring: .all)
         var problems: [String] = []
         for (key, path) in [

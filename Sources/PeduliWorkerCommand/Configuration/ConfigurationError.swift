@@ -39,7 +39,7 @@ struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
         case "unreadable_file", "invalid_yaml":
             text = value ?? "configuration file"
         default:
-            text = "\(key ?? "")"
+            text = key ?? "configuration file"
             if let value { text += " = \"\(value)\"" }
         }
         if let origin, code != "unreadable_file", code != "invalid_yaml" { text += " (from \(origin))" }

@@ -158,7 +158,7 @@ struct ConfigurationLoader {
         guard case .mapping = root else {
             throw ConfigurationErrors(errors: [ConfigurationError(
                 code: "wrong_shape", key: nil, value: nil,
-                expected: "the configuration file \(path) must be a mapping of keys to values",
+                expected: "must be a mapping of keys to values",
                 origin: .file(path: path, line: root.mark?.line))])
         }
         walk(root, prefix: "", path: path, entries: &entries, errors: &errors)
