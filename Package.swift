@@ -91,6 +91,10 @@ let package = Package(
             dependencies: ["PeduliDomain", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "PeduliWorkerTests", dependencies: ["PeduliWorker", "PeduliDomain"]),
+        .testTarget(
+            name: "PeduliWorkerCommandTests",
+            dependencies: ["PeduliWorkerCommand", "PeduliWorker"]
+        ),
 
         // Integration tests: a real RabbitMQ and PostgreSQL (scripts/services), never skipped.
         .testTarget(

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+
+struct RosterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "roster",
+        abstract: "Manage the ASN roster (sponsors and payers).",
+        subcommands: [RosterImportCommand.self]
+    )
+}
+
+struct RosterImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Load the ASN roster from a CSV file.",
+        discussion: """
+            FILE is CSV with the header nip,name,unit,active (active is true or false). The whole file \
+            is checked first: if any line is bad, every bad line is listed with its number and \
+            nothing is written (exit 64). Re-importing updates the rows already there.
+            """
+    )
+
+    @OptionGroup var options: CommonOptions
+
+    @Argument(help: ArgumentHelp("The roster CSV file.", valueName: "FILE"))
+    var file: String
+
+    func run() async throws {
+        let validation = RosterImport.validate(try readImportFile(file))
+        try reportIssues(validation.issues, file: file)
+        let configuration = try loadConfiguration(options, requiring: .database)
+        _ = configuration
+        // WIRING: try await PeduliWorker.importRoster(validation.rows, database: configuration.database, ...)
+        throw notWiredYet("roster import")
+    }
+}
+
+struct CoveredCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "covered",
+        abstract: "Manage the list of workers funded by another scheme.",
+        subcommands: [CoveredImportCommand.self]
+    )
+}
+
+struct CoveredImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Load NIKs already funded by another scheme from a CSV file.",
+        discussion: """
+            FILE is CSV with the header nik,scheme (for example PIJAR SEMAR). Registrations of these \
+            NIKs are rejected as covered_by_other_scheme. The whole file is checked first: if any \
+            line is bad, every bad line is listed by number (never the NIK) and nothing is written \
+            (exit 64).
+            """
+    )
+
+    @OptionGroup var options: CommonOptions
+
+    @Argument(help: ArgumentHelp("The CSV file of NIKs and schemes.", valueName: "FILE"))
+    var file: String
+
+    func run() async throws {
+        let validation = CoveredImport.validate(try readImportFile(file))
+        try reportIssues(validation.issues, file: file)
+        let configuration = try loadConfiguration(options, requiring: .database)
+        _ = configuration
+        // WIRING: try await PeduliWorker.importCovered(validation.rows, database: configuration.database, ...)
+        throw notWiredYet("covered import")
+    }
+}
+
+/// Reads an import file as UTF-8, or exits 64 saying why.
+func readImportFile(_ path: String) throws -> String {
+    do {
+        return try ConfigurationLoader.readFile(path)
+    } catch {
+        let reason = (error as? CocoaError)?.code == .fileReadInapplicableStringEncoding ? "not UTF-8 text" : "cannot be read"
+        printError("peduli-worker: \(path): \(reason)")
+        throw ExitCode(ExitCodes.usage)
+    }
+}
+
+/// Lists every bad line on standard error and exits 64 when there is any.
+func reportIssues(_ issues: [ImportIssue], file: String) throws {
+    guard !issues.isEmpty else { return }
+    printError("peduli-worker: \(file): \(issues.count) bad line\(issues.count == 1 ? "" : "s"), nothing imported:\n"
+        + issues.map { "  \($0.description)" }.joined(separator: "\n"))
+    throw ExitCode(ExitCodes.usage)
+}

@@ -1,1 +1,0 @@
-print("peduli-worker: not built yet")
