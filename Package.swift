@@ -51,6 +51,9 @@ let package = Package(
         // The programme's rules: pure, no I/O beyond the configuration loader.
         .target(name: "PeduliDomain"),
 
+        // Realistic sample commands (demo, integration tests, load generator).
+        .target(name: "PeduliSamples", dependencies: ["PeduliDomain"]),
+
         // The worker pipeline.
         .target(
             name: "PeduliWorker",
@@ -78,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "PeduliBench",
             dependencies: [
-                "AMQPClient", "PostgresClient", "PeduliDomain",
+                "AMQPClient", "PostgresClient", "PeduliDomain", "PeduliSamples",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -99,7 +102,11 @@ let package = Package(
         // Integration tests: a real RabbitMQ and PostgreSQL (scripts/services), never skipped.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["AMQPClient", "PostgresClient", "PeduliDomain", "PeduliWorker"]
+            dependencies: [
+                "AMQPClient", "PostgresClient", "PeduliDomain", "PeduliWorker", "PeduliSamples",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -92,7 +92,7 @@ public final class ReminderScheduler: Sendable {
                 let due = remindersDue(for: state, on: asOf, config: programme)
                 guard !due.isEmpty else { continue }
                 let id = try row.uuid("registration_id")
-                let worker = EventWorker(name: try row.string("worker_name"), nikMasked: NIK.mask(try row.string("nik")))
+                let worker = EventWorker(name: try row.string("worker_name"), nikMasked: NIK.parse(try row.string("nik"), birthDate: birthDate, reference: asOf)?.masked ?? "****************")
                 for reminder in due {
                     candidates.append((reminder, ReminderEvent(
                         reminder, registrationID: id, sponsorNIP: try row.string("sponsor_nip"), worker: worker,
