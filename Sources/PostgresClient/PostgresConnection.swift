@@ -51,6 +51,9 @@ public final class PostgresConnection {
     private var insideTransaction = false
     /// Set when the session died with a hand-written transaction open.
     private var lostInsideTransaction = false
+    /// Whether the server reported an open transaction after the last statement (libpq can no
+    /// longer tell once the session is dead).
+    private var serverTransactionOpen = false
 
     /// Connects (blocking, at most `connect_timeout` per host).
     /// - Throws: ``PostgresError`` `connectionFailed` (category `connectionLost`).
@@ -261,6 +264,7 @@ public final class PostgresConnection {
             }
         }
         guard PQexitPipelineMode(handle) == 1 else { throw abandon(handle, operation: "pipeline") }
+        rememberTransactionStatus()
         if let firstError { throw firstError }
         guard results.count == statements.count else {
             throw PostgresError(
@@ -337,6 +341,7 @@ public final class PostgresConnection {
             self.handle = nil
         }
         lostInsideTransaction = false
+        serverTransactionOpen = false
         let handle = try Self.connect(configuration)
         self.handle = handle
         for statement in preparedStatements {
@@ -405,7 +410,10 @@ public final class PostgresConnection {
             throw PostgresError(code: .connectionLost, category: .connectionLost, operation: operation, message: "not connected")
         }
         guard let result else { throw connectionError(handle, operation: operation) }
-        defer { PQclear(result) }
+        defer {
+            PQclear(result)
+            rememberTransactionStatus()
+        }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return Self.copy(result)
@@ -447,23 +455,26 @@ public final class PostgresConnection {
     /// Drops a session left in a state this client cannot continue from (a broken pipeline,
     /// an unexpected COPY); the next call reconnects.
     private func abandon(_ handle: OpaquePointer, operation: String, statementIndex: Int? = nil) -> PostgresError {
+        let wasAlreadyLost = PQstatus(handle) != CONNECTION_OK
         var error = connectionError(handle, operation: operation)
+        if !wasAlreadyLost { noteLostConnection() }
         error.code = .connectionLost
         error.category = .connectionLost
         error.statementIndex = statementIndex
-        noteLostConnection()
         PQfinish(handle)
         if self.handle == handle { self.handle = nil }
         return error
     }
 
+    private func rememberTransactionStatus() {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else { return }
+        serverTransactionOpen = PQtransactionStatus(handle) != PQTRANS_IDLE
+    }
+
     private func noteLostConnection() {
         // A hand-written BEGIN died with the session: refuse to continue on a fresh one.
-        if !insideTransaction, let handle, PQtransactionStatus(handle) != PQTRANS_IDLE,
-            PQtransactionStatus(handle) != PQTRANS_UNKNOWN
-        {
-            lostInsideTransaction = true
-        }
+        if !insideTransaction && serverTransactionOpen { lostInsideTransaction = true }
+        serverTransactionOpen = false
         logger.warning("PostgreSQL connection lost")
     }
 
