@@ -162,7 +162,7 @@ public struct WorkerService: Service {
                         return try body()
                     } catch let error as TopologyError where error.mismatch {
                         throw WorkerError(code: .topologyMismatch, operation: "declare topology", detail: "\(error)")
-                    } catch let error as MigrationError {
+                    } catch let error as PostgresError where error.code == .migration {
                         throw WorkerError(code: .schemaMismatch, operation: "migrate", detail: "\(error)")
                     } catch {
                         attempt += 1
@@ -180,8 +180,10 @@ public struct WorkerService: Service {
             do {
                 try retrying("PostgreSQL") {
                     let db = try PostgresConnection(configuration: database, logger: logger)
-                    let applied = try Migrator(migrations: Schema.migrations, logger: logger).migrate(db)
-                    if applied > 0 { logger.info("schema migrated", metadata: ["applied": "\(applied)"]) }
+                    let report = try Migrator(migrations: Schema.migrations, logger: logger).migrate(db)
+                    if !report.applied.isEmpty {
+                        logger.info("schema migrated", metadata: ["applied": "\(report.applied)"])
+                    }
                 }
                 try retrying("RabbitMQ") {
                     let connection = try AMQPConnection(configuration: amqp.named("peduli-worker setup"))
