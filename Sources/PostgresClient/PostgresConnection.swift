@@ -344,11 +344,20 @@ public final class PostgresConnection {
         serverTransactionOpen = false
         let handle = try Self.connect(configuration)
         self.handle = handle
-        for statement in preparedStatements {
-            try prepareOnServer(handle, name: statement.name, sql: statement.sql)
-        }
-        for channel in channels {
-            _ = try check(PQexec(handle, "LISTEN " + PostgresText.quoteIdentifier(channel)), operation: "listen")
+        do {
+            for statement in preparedStatements {
+                try prepareOnServer(handle, name: statement.name, sql: statement.sql)
+            }
+            for channel in channels {
+                _ = try check(PQexec(handle, "LISTEN " + PostgresText.quoteIdentifier(channel)), operation: "listen")
+            }
+        } catch {
+            // A half-restored session would fail later in confusing ways; the next call tries again.
+            if self.handle == handle {
+                PQfinish(handle)
+                self.handle = nil
+            }
+            throw error
         }
         logger.info(
             "reconnected to PostgreSQL",

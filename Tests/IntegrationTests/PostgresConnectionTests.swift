@@ -18,6 +18,21 @@ import Testing
         }
     }
 
+    @Test func triesSeveralHostsInOrder() async throws {
+        try await Support.onThread {
+            let good = try Support.configuration()
+            let port = try #require(good["port"])
+            // Port 1 refuses at once; libpq moves on to the second host of the list.
+            let conninfo =
+                "host=127.0.0.1,127.0.0.1 port=1,\(port) dbname=\(good["dbname"]!) user=\(good["user"]!) "
+                + "password=\(good["password"]!) sslmode=disable"
+            let connection = try PostgresConnection(configuration: PostgresConfiguration(conninfo))
+            let row = try #require(try connection.query("SELECT current_setting('port') AS port, current_setting('application_name') AS app").first)
+            #expect(try row.string("port") == port)
+            #expect(try row.string("app") == PostgresConfiguration.defaultApplicationName)
+        }
+    }
+
     @Test func wrongPasswordFailsWithoutLeakingIt() async throws {
         try await Support.onThread {
             let url = ProcessInfo.processInfo.environment["PEDULI_TEST_DATABASE_URL"] ?? ""
