@@ -308,7 +308,8 @@ public final class PostgresConnection {
             let remaining = ContinuousClock.now.duration(to: deadline)
             if remaining <= .zero { return [] }
             let (seconds, attoseconds) = remaining.components
-            let milliseconds = min(Int64(Int32.max), seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+            let milliseconds = min(
+                Int64(Int32.max), seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
             var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, Int32(milliseconds))
             if ready < 0 && errno != EINTR {
@@ -389,7 +390,8 @@ public final class PostgresConnection {
         guard PQstatus(handle) == CONNECTION_OK else {
             let message = Self.connectionMessage(handle)
             PQfinish(handle)
-            throw PostgresError(code: .connectionFailed, category: .connectionLost, operation: "connect", message: message)
+            throw PostgresError(
+                code: .connectionFailed, category: .connectionLost, operation: "connect", message: message)
         }
         // libpq prints NOTICEs (e.g. "relation already exists, skipping") to stderr by default;
         // a daemon's stderr is its structured log, so they are dropped.
@@ -416,7 +418,8 @@ public final class PostgresConnection {
     /// Turns a finished `PGresult` into a value or an error, and frees it.
     private func check(_ result: OpaquePointer?, operation: String) throws -> PostgresResult {
         guard let handle else {
-            throw PostgresError(code: .connectionLost, category: .connectionLost, operation: operation, message: "not connected")
+            throw PostgresError(
+                code: .connectionLost, category: .connectionLost, operation: operation, message: "not connected")
         }
         guard let result else { throw connectionError(handle, operation: operation) }
         defer {
@@ -511,7 +514,8 @@ public final class PostgresConnection {
         }
         let tag = PQcmdStatus(result).map { String(cString: $0) } ?? ""
         let affected = PQcmdTuples(result).flatMap { Int(String(cString: $0)) } ?? 0
-        return PostgresResult(columns: names, columnTypeOIDs: types, rows: rows, affectedRows: affected, commandTag: tag)
+        return PostgresResult(
+            columns: names, columnTypeOIDs: types, rows: rows, affectedRows: affected, commandTag: tag)
     }
 
     /// Parameters as owned C strings, alive for the whole libpq call.
