@@ -102,7 +102,7 @@ public final class PostgresConnection {
         let result = encoded.withCArrays { count, types, values in
             PQexecParams(handle, sql, count, types, values, nil, nil, 0)
         }
-        return try check(result, operation: "query")
+        return try check(result, operation: "query", mayCommit: true)
     }
 
     /// Runs one statement and returns the number of rows it affected.
@@ -117,7 +117,7 @@ public final class PostgresConnection {
     @discardableResult
     public func execute(simple sql: String) throws -> PostgresResult {
         let handle = try usableHandle("execute")
-        return try check(PQexec(handle, sql), operation: "execute")
+        return try check(PQexec(handle, sql), operation: "execute", mayCommit: true)
     }
 
     /// Prepares a named statement on the server, once per session; it is prepared again after
@@ -144,7 +144,7 @@ public final class PostgresConnection {
         let result = encoded.withCArrays { count, _, values in
             PQexecPrepared(handle, name, count, values, nil, nil, 0)
         }
-        return try check(result, operation: "executePrepared")
+        return try check(result, operation: "executePrepared", mayCommit: true)
     }
 
     // MARK: transactions
@@ -214,6 +214,7 @@ public final class PostgresConnection {
             }
         }
         let handle = try usableHandle("pipeline")
+        let implicitCommit = !insideTransaction && !serverTransactionOpen
         guard PQenterPipelineMode(handle) == 1 else {
             throw connectionError(handle, operation: "pipeline")
         }
@@ -224,15 +225,24 @@ public final class PostgresConnection {
             guard sent == 1 else { throw abandon(handle, operation: "pipeline", statementIndex: index) }
         }
         guard PQpipelineSync(handle) == 1 else { throw abandon(handle, operation: "pipeline") }
+        do {
+            return try readPipelineResults(handle, count: statements.count)
+        } catch var error as PostgresError where implicitCommit && error.category == .connectionLost {
+            // The Sync was sent: the server may have committed the implicit transaction.
+            error.commitOutcomeUnknown = true
+            throw error
+        }
+    }
 
+    private func readPipelineResults(_ handle: OpaquePointer, count: Int) throws -> [PostgresResult] {
         var results: [PostgresResult] = []
-        results.reserveCapacity(statements.count)
+        results.reserveCapacity(count)
         var current: PostgresResult?
         var firstError: PostgresError?
         reading: while true {
             guard let result = PQgetResult(handle) else {
                 // One statement's results are complete.
-                guard PQstatus(handle) == CONNECTION_OK, results.count < statements.count else {
+                guard PQstatus(handle) == CONNECTION_OK, results.count < count else {
                     throw abandon(handle, operation: "pipeline", statementIndex: firstError?.statementIndex)
                 }
                 results.append(current ?? PostgresResult(columns: [], rows: []))
@@ -266,10 +276,10 @@ public final class PostgresConnection {
         guard PQexitPipelineMode(handle) == 1 else { throw abandon(handle, operation: "pipeline") }
         rememberTransactionStatus()
         if let firstError { throw firstError }
-        guard results.count == statements.count else {
+        guard results.count == count else {
             throw PostgresError(
                 code: .server, operation: "pipeline",
-                message: "expected \(statements.count) results, received \(results.count)")
+                message: "expected \(count) results, received \(results.count)")
         }
         return results
     }
@@ -405,7 +415,7 @@ public final class PostgresConnection {
         if insideTransaction || lostInsideTransaction {
             throw PostgresError(
                 code: .connectionLost, category: .connectionLost, operation: operation,
-                message: "the connection was lost inside a transaction; the transaction was rolled back")
+                message: "the connection was lost inside a transaction; call reconnect() before going on")
         }
         try reconnect()
         return handle!
@@ -415,8 +425,19 @@ public final class PostgresConnection {
         _ = try check(PQprepare(handle, name, sql, 0, nil), operation: "prepare")
     }
 
-    /// Turns a finished `PGresult` into a value or an error, and frees it.
-    private func check(_ result: OpaquePointer?, operation: String) throws -> PostgresResult {
+    /// Turns a finished `PGresult` into a value or an error, and frees it. `mayCommit`: the
+    /// statement ran in autocommit mode, so a lost connection leaves its outcome unknown.
+    private func check(_ result: OpaquePointer?, operation: String, mayCommit: Bool = false) throws -> PostgresResult {
+        let implicitCommit = mayCommit && !insideTransaction && !serverTransactionOpen
+        do {
+            return try checkResult(result, operation: operation)
+        } catch var error as PostgresError where implicitCommit && error.category == .connectionLost {
+            error.commitOutcomeUnknown = true
+            throw error
+        }
+    }
+
+    private func checkResult(_ result: OpaquePointer?, operation: String) throws -> PostgresResult {
         guard let handle else {
             throw PostgresError(
                 code: .connectionLost, category: .connectionLost, operation: operation, message: "not connected")

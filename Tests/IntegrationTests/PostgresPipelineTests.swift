@@ -75,6 +75,22 @@ import Testing
         }
     }
 
+    @Test func pipelineOnADeadSessionHasUnknownOutcomeThenRecovers() async throws {
+        try await Support.onThread {
+            let connection = try Support.connect()
+            let admin = try Support.connect()
+            try Support.withTable("pg_pipe_dead", columns: "id int", on: admin) { table in
+                _ = try admin.query("SELECT pg_terminate_backend($1, 5000)", [connection.backendProcessID])
+                let statements = (0..<3).map { PostgresStatement("INSERT INTO \(table) VALUES ($1)", [$0]) }
+                let error = try #require(throws: PostgresError.self) { try connection.pipeline(statements) }
+                #expect(error.category == .connectionLost)
+                #expect(error.commitOutcomeUnknown)
+                #expect(try connection.pipeline(statements).count == 3)
+                #expect(try admin.query("SELECT count(*) AS n FROM \(table)").first?.int("n") == 3)
+            }
+        }
+    }
+
     @Test func pipelineInsideTransactionRollsBackWithIt() async throws {
         try await Support.onThread {
             let connection = try Support.connect()
