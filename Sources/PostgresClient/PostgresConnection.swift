@@ -97,6 +97,7 @@ public final class PostgresConnection {
     /// Runs one statement with parameters `$1`, `$2`, ... sent apart from the SQL text.
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresValue?] = []) throws -> PostgresResult {
+        try Self.checkSQL(sql, operation: "query")
         let handle = try usableHandle("query")
         let encoded = try Self.encode(parameters, operation: "query")
         let result = encoded.withCArrays { count, types, values in
@@ -116,6 +117,7 @@ public final class PostgresConnection {
     /// the script runs as one implicit transaction.
     @discardableResult
     public func execute(simple sql: String) throws -> PostgresResult {
+        try Self.checkSQL(sql, operation: "execute")
         let handle = try usableHandle("execute")
         return try check(PQexec(handle, sql), operation: "execute", mayCommit: true)
     }
@@ -123,6 +125,7 @@ public final class PostgresConnection {
     /// Prepares a named statement on the server, once per session; it is prepared again after
     /// every reconnect. Preparing the same name with the same SQL again does nothing.
     public func prepare(name: String, sql: String) throws {
+        try Self.checkSQL(name + sql, operation: "prepare")
         if let existing = preparedStatements.first(where: { $0.name == name }) {
             if existing.sql == sql { return }
             try execute(simple: "DEALLOCATE " + PostgresText.quoteIdentifier(name))
@@ -205,6 +208,14 @@ public final class PostgresConnection {
     /// COPY is not allowed. Every parameter is checked before anything is sent.
     public func pipeline(_ statements: [PostgresStatement]) throws -> [PostgresResult] {
         guard !statements.isEmpty else { return [] }
+        for (index, statement) in statements.enumerated() {
+            do {
+                try Self.checkSQL(statement.sql, operation: "pipeline")
+            } catch var error as PostgresError {
+                error.statementIndex = index
+                throw error
+            }
+        }
         let encoded = try statements.enumerated().map { index, statement in
             do {
                 return try Self.encode(statement.parameters, operation: "pipeline")
@@ -561,6 +572,13 @@ public final class PostgresConnection {
         }
 
         deinit { texts.forEach { free($0) } }
+    }
+
+    /// Swift strings may hold NUL; C strings end there, so libpq would silently run a prefix.
+    static func checkSQL(_ sql: String, operation: String) throws {
+        if sql.utf8.contains(0) {
+            throw PostgresError.misuse(operation, "the SQL text contains a NUL character")
+        }
     }
 
     static func encode(_ parameters: [PostgresValue?], operation: String) throws -> EncodedParameters {

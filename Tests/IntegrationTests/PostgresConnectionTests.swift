@@ -92,6 +92,10 @@ import Testing
             #expect(error.code == .invalidParameter)
             #expect(error.message.contains("$1"))
             #expect(!error.description.contains("before"))
+            let truncated = try #require(throws: PostgresError.self) {
+                try connection.execute(simple: "SELECT 1;\u{0} DROP TABLE nothing")
+            }
+            #expect(truncated.code == .misuse)
             #expect(try connection.query("SELECT 1 AS one").first?.int("one") == 1)
         }
     }
