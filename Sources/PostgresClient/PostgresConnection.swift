@@ -97,12 +97,13 @@ public final class PostgresConnection {
     /// Runs one statement with parameters `$1`, `$2`, ... sent apart from the SQL text.
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresValue?] = []) throws -> PostgresResult {
+        try Self.checkSQL(sql, operation: "query")
         let handle = try usableHandle("query")
         let encoded = try Self.encode(parameters, operation: "query")
         let result = encoded.withCArrays { count, types, values in
             PQexecParams(handle, sql, count, types, values, nil, nil, 0)
         }
-        return try check(result, operation: "query")
+        return try check(result, operation: "query", mayCommit: true)
     }
 
     /// Runs one statement and returns the number of rows it affected.
@@ -116,13 +117,15 @@ public final class PostgresConnection {
     /// the script runs as one implicit transaction.
     @discardableResult
     public func execute(simple sql: String) throws -> PostgresResult {
+        try Self.checkSQL(sql, operation: "execute")
         let handle = try usableHandle("execute")
-        return try check(PQexec(handle, sql), operation: "execute")
+        return try check(PQexec(handle, sql), operation: "execute", mayCommit: true)
     }
 
     /// Prepares a named statement on the server, once per session; it is prepared again after
     /// every reconnect. Preparing the same name with the same SQL again does nothing.
     public func prepare(name: String, sql: String) throws {
+        try Self.checkSQL(name + sql, operation: "prepare")
         if let existing = preparedStatements.first(where: { $0.name == name }) {
             if existing.sql == sql { return }
             try execute(simple: "DEALLOCATE " + PostgresText.quoteIdentifier(name))
@@ -144,7 +147,7 @@ public final class PostgresConnection {
         let result = encoded.withCArrays { count, _, values in
             PQexecPrepared(handle, name, count, values, nil, nil, 0)
         }
-        return try check(result, operation: "executePrepared")
+        return try check(result, operation: "executePrepared", mayCommit: true)
     }
 
     // MARK: transactions
@@ -205,6 +208,14 @@ public final class PostgresConnection {
     /// COPY is not allowed. Every parameter is checked before anything is sent.
     public func pipeline(_ statements: [PostgresStatement]) throws -> [PostgresResult] {
         guard !statements.isEmpty else { return [] }
+        for (index, statement) in statements.enumerated() {
+            do {
+                try Self.checkSQL(statement.sql, operation: "pipeline")
+            } catch var error as PostgresError {
+                error.statementIndex = index
+                throw error
+            }
+        }
         let encoded = try statements.enumerated().map { index, statement in
             do {
                 return try Self.encode(statement.parameters, operation: "pipeline")
@@ -214,6 +225,7 @@ public final class PostgresConnection {
             }
         }
         let handle = try usableHandle("pipeline")
+        let implicitCommit = !insideTransaction && !serverTransactionOpen
         guard PQenterPipelineMode(handle) == 1 else {
             throw connectionError(handle, operation: "pipeline")
         }
@@ -224,15 +236,24 @@ public final class PostgresConnection {
             guard sent == 1 else { throw abandon(handle, operation: "pipeline", statementIndex: index) }
         }
         guard PQpipelineSync(handle) == 1 else { throw abandon(handle, operation: "pipeline") }
+        do {
+            return try readPipelineResults(handle, count: statements.count)
+        } catch var error as PostgresError where implicitCommit && error.category == .connectionLost {
+            // The Sync was sent: the server may have committed the implicit transaction.
+            error.commitOutcomeUnknown = true
+            throw error
+        }
+    }
 
+    private func readPipelineResults(_ handle: OpaquePointer, count: Int) throws -> [PostgresResult] {
         var results: [PostgresResult] = []
-        results.reserveCapacity(statements.count)
+        results.reserveCapacity(count)
         var current: PostgresResult?
         var firstError: PostgresError?
         reading: while true {
             guard let result = PQgetResult(handle) else {
                 // One statement's results are complete.
-                guard PQstatus(handle) == CONNECTION_OK, results.count < statements.count else {
+                guard PQstatus(handle) == CONNECTION_OK, results.count < count else {
                     throw abandon(handle, operation: "pipeline", statementIndex: firstError?.statementIndex)
                 }
                 results.append(current ?? PostgresResult(columns: [], rows: []))
@@ -266,10 +287,10 @@ public final class PostgresConnection {
         guard PQexitPipelineMode(handle) == 1 else { throw abandon(handle, operation: "pipeline") }
         rememberTransactionStatus()
         if let firstError { throw firstError }
-        guard results.count == statements.count else {
+        guard results.count == count else {
             throw PostgresError(
                 code: .server, operation: "pipeline",
-                message: "expected \(statements.count) results, received \(results.count)")
+                message: "expected \(count) results, received \(results.count)")
         }
         return results
     }
@@ -308,7 +329,8 @@ public final class PostgresConnection {
             let remaining = ContinuousClock.now.duration(to: deadline)
             if remaining <= .zero { return [] }
             let (seconds, attoseconds) = remaining.components
-            let milliseconds = min(Int64(Int32.max), seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+            let milliseconds = min(
+                Int64(Int32.max), seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
             var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, Int32(milliseconds))
             if ready < 0 && errno != EINTR {
@@ -344,11 +366,20 @@ public final class PostgresConnection {
         serverTransactionOpen = false
         let handle = try Self.connect(configuration)
         self.handle = handle
-        for statement in preparedStatements {
-            try prepareOnServer(handle, name: statement.name, sql: statement.sql)
-        }
-        for channel in channels {
-            _ = try check(PQexec(handle, "LISTEN " + PostgresText.quoteIdentifier(channel)), operation: "listen")
+        do {
+            for statement in preparedStatements {
+                try prepareOnServer(handle, name: statement.name, sql: statement.sql)
+            }
+            for channel in channels {
+                _ = try check(PQexec(handle, "LISTEN " + PostgresText.quoteIdentifier(channel)), operation: "listen")
+            }
+        } catch {
+            // A half-restored session would fail later in confusing ways; the next call tries again.
+            if self.handle == handle {
+                PQfinish(handle)
+                self.handle = nil
+            }
+            throw error
         }
         logger.info(
             "reconnected to PostgreSQL",
@@ -380,7 +411,8 @@ public final class PostgresConnection {
         guard PQstatus(handle) == CONNECTION_OK else {
             let message = Self.connectionMessage(handle)
             PQfinish(handle)
-            throw PostgresError(code: .connectionFailed, category: .connectionLost, operation: "connect", message: message)
+            throw PostgresError(
+                code: .connectionFailed, category: .connectionLost, operation: "connect", message: message)
         }
         // libpq prints NOTICEs (e.g. "relation already exists, skipping") to stderr by default;
         // a daemon's stderr is its structured log, so they are dropped.
@@ -394,7 +426,7 @@ public final class PostgresConnection {
         if insideTransaction || lostInsideTransaction {
             throw PostgresError(
                 code: .connectionLost, category: .connectionLost, operation: operation,
-                message: "the connection was lost inside a transaction; the transaction was rolled back")
+                message: "the connection was lost inside a transaction; call reconnect() before going on")
         }
         try reconnect()
         return handle!
@@ -404,10 +436,22 @@ public final class PostgresConnection {
         _ = try check(PQprepare(handle, name, sql, 0, nil), operation: "prepare")
     }
 
-    /// Turns a finished `PGresult` into a value or an error, and frees it.
-    private func check(_ result: OpaquePointer?, operation: String) throws -> PostgresResult {
+    /// Turns a finished `PGresult` into a value or an error, and frees it. `mayCommit`: the
+    /// statement ran in autocommit mode, so a lost connection leaves its outcome unknown.
+    private func check(_ result: OpaquePointer?, operation: String, mayCommit: Bool = false) throws -> PostgresResult {
+        let implicitCommit = mayCommit && !insideTransaction && !serverTransactionOpen
+        do {
+            return try checkResult(result, operation: operation)
+        } catch var error as PostgresError where implicitCommit && error.category == .connectionLost {
+            error.commitOutcomeUnknown = true
+            throw error
+        }
+    }
+
+    private func checkResult(_ result: OpaquePointer?, operation: String) throws -> PostgresResult {
         guard let handle else {
-            throw PostgresError(code: .connectionLost, category: .connectionLost, operation: operation, message: "not connected")
+            throw PostgresError(
+                code: .connectionLost, category: .connectionLost, operation: operation, message: "not connected")
         }
         guard let result else { throw connectionError(handle, operation: operation) }
         defer {
@@ -502,7 +546,8 @@ public final class PostgresConnection {
         }
         let tag = PQcmdStatus(result).map { String(cString: $0) } ?? ""
         let affected = PQcmdTuples(result).flatMap { Int(String(cString: $0)) } ?? 0
-        return PostgresResult(columns: names, columnTypeOIDs: types, rows: rows, affectedRows: affected, commandTag: tag)
+        return PostgresResult(
+            columns: names, columnTypeOIDs: types, rows: rows, affectedRows: affected, commandTag: tag)
     }
 
     /// Parameters as owned C strings, alive for the whole libpq call.
@@ -527,6 +572,13 @@ public final class PostgresConnection {
         }
 
         deinit { texts.forEach { free($0) } }
+    }
+
+    /// Swift strings may hold NUL; C strings end there, so libpq would silently run a prefix.
+    static func checkSQL(_ sql: String, operation: String) throws {
+        if sql.utf8.contains(0) {
+            throw PostgresError.misuse(operation, "the SQL text contains a NUL character")
+        }
     }
 
     static func encode(_ parameters: [PostgresValue?], operation: String) throws -> EncodedParameters {

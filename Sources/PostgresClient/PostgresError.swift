@@ -52,8 +52,11 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable
     public var constraint: String?
     /// For `pipeline`: the index of the statement that failed.
     public var statementIndex: Int?
-    /// True when the connection died while COMMIT was in flight: the transaction may or may not
-    /// have been committed, so whatever it confirms must not be acknowledged yet.
+    /// True when the connection died while a commit was in flight, so the work may or may not
+    /// have been committed and whatever it confirms must not be acknowledged yet: the COMMIT of
+    /// ``PostgresConnection/transaction(_:)``, a statement run in autocommit mode, or a
+    /// pipeline outside a transaction (its implicit commit). A hand-written `COMMIT` sent with
+    /// `execute(simple:)` is not tracked: use `transaction(_:)`.
     public var commitOutcomeUnknown: Bool
 
     public init(

@@ -13,8 +13,12 @@ public struct PostgresResult: Sendable, RandomAccessCollection {
     public let commandTag: String
     private let layout: PostgresRow.Layout
 
-    public init(columns: [String], columnTypeOIDs: [UInt32]? = nil, rows: [[String?]], affectedRows: Int = 0, commandTag: String = "") {
-        let layout = PostgresRow.Layout(names: columns, typeOIDs: columnTypeOIDs ?? Array(repeating: 0, count: columns.count))
+    public init(
+        columns: [String], columnTypeOIDs: [UInt32]? = nil, rows: [[String?]], affectedRows: Int = 0,
+        commandTag: String = ""
+    ) {
+        let layout = PostgresRow.Layout(
+            names: columns, typeOIDs: columnTypeOIDs ?? Array(repeating: 0, count: columns.count))
         self.layout = layout
         self.rows = rows.map { PostgresRow(layout: layout, values: $0) }
         self.affectedRows = affectedRows

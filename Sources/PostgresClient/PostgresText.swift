@@ -45,12 +45,15 @@ public enum PostgresText {
         } else if let signIndex = time.lastIndex(where: { $0 == "+" || $0 == "-" }) {
             let sign = time[signIndex] == "-" ? -1 : 1
             let fields = time[time.index(after: signIndex)...].split(separator: ":", omittingEmptySubsequences: false)
-            guard (1...3).contains(fields.count), fields.allSatisfy({ $0.count == 2 && isDigits($0) }) else { return nil }
+            guard (1...3).contains(fields.count), fields.allSatisfy({ $0.count == 2 && isDigits($0) }) else {
+                return nil
+            }
             let values = fields.map { Int($0)! }
             guard values[0] <= 15, values.count < 2 || values[1] < 60, values.count < 3 || values[2] < 60 else {
                 return nil
             }
-            offsetSeconds = sign * (values[0] * 3600 + (values.count > 1 ? values[1] * 60 : 0) + (values.count > 2 ? values[2] : 0))
+            offsetSeconds =
+                sign * (values[0] * 3600 + (values.count > 1 ? values[1] * 60 : 0) + (values.count > 2 ? values[2] : 0))
             time = time[..<signIndex]
         }
 

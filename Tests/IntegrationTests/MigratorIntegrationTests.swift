@@ -69,7 +69,9 @@ import Testing
             }
             #expect(error.code == .migration)
             #expect(error.message.contains("migration 2"))
-            #expect(try connection.query("SELECT to_regclass($1) IS NULL AS absent", ["\(schema).later"]).first?.bool("absent") == true)
+            #expect(
+                try connection.query("SELECT to_regclass($1) IS NULL AS absent", ["\(schema).later"]).first?.bool(
+                    "absent") == true)
         }
     }
 
@@ -80,16 +82,18 @@ import Testing
             let connection = try Support.connect()
             // A private lock key, so a migrator test running in parallel cannot hold it.
             let lockKey = Int64.random(in: 1...Int64.max)
-            let broken = ExampleMigrations.all + [
-                Migration(version: 4, name: "broken", sql: "CREATE TABLE half (id int); SELECT no_such_function();")
-            ]
+            let broken =
+                ExampleMigrations.all + [
+                    Migration(version: 4, name: "broken", sql: "CREATE TABLE half (id int); SELECT no_such_function();")
+                ]
             let error = try #require(throws: PostgresError.self) {
                 try Migrator(migrations: broken, schema: schema, lockKey: lockKey).migrate(connection)
             }
             #expect(error.code == .server)
-            let migrator = try Migrator(migrations: ExampleMigrations.all + [
-                Migration(version: 4, name: "fixed", sql: "CREATE TABLE half (id int);")
-            ], schema: schema, lockKey: lockKey)
+            let migrator = try Migrator(
+                migrations: ExampleMigrations.all + [
+                    Migration(version: 4, name: "fixed", sql: "CREATE TABLE half (id int);")
+                ], schema: schema, lockKey: lockKey)
             #expect(try migrator.appliedMigrations(connection).map(\.version) == [1, 2, 3])
             #expect(try migrator.migrate(connection).applied == [4])
             // The advisory lock was released: another session can take it at once.

@@ -11,10 +11,29 @@ import Testing
         try await Support.onThread {
             let connection = try Support.connect()
             #expect(connection.isAlive)
-            let row = try #require(try connection.query("SELECT pg_backend_pid() AS pid, current_setting('TimeZone') AS tz").first)
+            let row = try #require(
+                try connection.query("SELECT pg_backend_pid() AS pid, current_setting('TimeZone') AS tz").first)
             #expect(try row.int32("pid") == connection.backendProcessID)
             #expect(try row.string("tz") == "UTC")
             #expect(!connection.configuration.description.contains(connection.configuration["password"] ?? "\u{0}"))
+        }
+    }
+
+    @Test func triesSeveralHostsInOrder() async throws {
+        try await Support.onThread {
+            let good = try Support.configuration()
+            let port = try #require(good["port"])
+            // Port 1 refuses at once; libpq moves on to the second host of the list.
+            let conninfo =
+                "host=127.0.0.1,127.0.0.1 port=1,\(port) dbname=\(good["dbname"]!) user=\(good["user"]!) "
+                + "password=\(good["password"]!) sslmode=disable"
+            let connection = try PostgresConnection(configuration: PostgresConfiguration(conninfo))
+            let row = try #require(
+                try connection.query(
+                    "SELECT current_setting('port') AS port, current_setting('application_name') AS app"
+                ).first)
+            #expect(try row.string("port") == port)
+            #expect(try row.string("app") == PostgresConfiguration.defaultApplicationName)
         }
     }
 
@@ -73,6 +92,10 @@ import Testing
             #expect(error.code == .invalidParameter)
             #expect(error.message.contains("$1"))
             #expect(!error.description.contains("before"))
+            let truncated = try #require(throws: PostgresError.self) {
+                try connection.execute(simple: "SELECT 1;\u{0} DROP TABLE nothing")
+            }
+            #expect(truncated.code == .misuse)
             #expect(try connection.query("SELECT 1 AS one").first?.int("one") == 1)
         }
     }
@@ -85,13 +108,15 @@ import Testing
             let token = UUID()
             try Support.withTable(
                 "pg_typed",
-                columns: "at timestamptz, day date, token uuid, flag bool, big bigint, small int, ratio float8, raw bytea",
+                columns:
+                    "at timestamptz, day date, token uuid, flag bool, big bigint, small int, ratio float8, raw bytea",
                 on: connection
             ) { table in
                 try connection.execute(
                     "INSERT INTO \(table) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     [instant, day, token, true, Int64.max, Int32.min, 0.1, [UInt8]([0, 1, 254, 255])])
-                try connection.execute("INSERT INTO \(table) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                try connection.execute(
+                    "INSERT INTO \(table) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     [nil, nil, nil, false, nil, nil, nil, nil])
                 let rows = try connection.query("SELECT * FROM \(table) ORDER BY flag DESC")
                 let row = rows[0]
@@ -159,7 +184,10 @@ import Testing
         let table = Support.uniqueName("pg_deadlock")
         try await Support.onThread {
             let setup = try Support.connect()
-            try setup.execute(simple: "CREATE TABLE \(table) (id int PRIMARY KEY, v int NOT NULL); INSERT INTO \(table) VALUES (1, 0), (2, 0)")
+            try setup.execute(
+                simple:
+                    "CREATE TABLE \(table) (id int PRIMARY KEY, v int NOT NULL); INSERT INTO \(table) VALUES (1, 0), (2, 0)"
+            )
         }
         enum Outcome: Sendable, Equatable { case committed, failed(PostgresError) }
         let rendezvous = PostgresTestRendezvous()
@@ -211,6 +239,8 @@ import Testing
 
             let error = try #require(throws: PostgresError.self) { try connection.query("SELECT 1") }
             #expect(error.category == .connectionLost)
+            // An autocommit statement may have committed before the session died.
+            #expect(error.commitOutcomeUnknown)
             #expect(!connection.isAlive)
 
             // The next call reconnects, re-prepares and listens again.
@@ -230,12 +260,16 @@ import Testing
             let before = connection.backendProcessID
             try connection.reconnect()
             #expect(connection.backendProcessID != before)
-            #expect(try connection.executePrepared(name: "greet", ["Semarang"]).first?.string("greeting") == "halo Semarang")
+            #expect(
+                try connection.executePrepared(name: "greet", ["Semarang"]).first?.string("greeting") == "halo Semarang"
+            )
             #expect(connection.preparedStatementNames == ["greet"])
             // Re-preparing the same SQL is a no-op; different SQL replaces it.
             try connection.prepare(name: "greet", sql: "SELECT 'halo ' || $1 AS greeting")
             try connection.prepare(name: "greet", sql: "SELECT 'selamat pagi ' || $1 AS greeting")
-            #expect(try connection.executePrepared(name: "greet", ["Semarang"]).first?.string("greeting") == "selamat pagi Semarang")
+            #expect(
+                try connection.executePrepared(name: "greet", ["Semarang"]).first?.string("greeting")
+                    == "selamat pagi Semarang")
             #expect(throws: PostgresError.self) { try connection.executePrepared(name: "never_prepared") }
         }
     }

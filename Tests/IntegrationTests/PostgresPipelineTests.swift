@@ -9,15 +9,21 @@ import Testing
     @Test func thousandInsertsShareOneTransaction() async throws {
         try await Support.onThread {
             let connection = try Support.connect()
-            try Support.withTable("pg_pipe", columns: "id int PRIMARY KEY, xid bigint NOT NULL, note text", on: connection) { table in
+            try Support.withTable(
+                "pg_pipe", columns: "id int PRIMARY KEY, xid bigint NOT NULL, note text", on: connection
+            ) { table in
                 let statements = (0..<1000).map { id in
-                    PostgresStatement("INSERT INTO \(table) (id, xid, note) VALUES ($1, txid_current(), $2)", [id, id % 7 == 0 ? nil : "n\(id)"])
+                    PostgresStatement(
+                        "INSERT INTO \(table) (id, xid, note) VALUES ($1, txid_current(), $2)",
+                        [id, id % 7 == 0 ? nil : "n\(id)"])
                 }
                 let results = try connection.pipeline(statements)
                 #expect(results.count == 1000)
                 #expect(results.allSatisfy { $0.affectedRows == 1 && $0.commandTag == "INSERT 0 1" })
-                let summary = try #require(try connection.query(
-                    "SELECT count(*) AS n, count(DISTINCT xid) AS xids, count(note) AS notes FROM \(table)").first)
+                let summary = try #require(
+                    try connection.query(
+                        "SELECT count(*) AS n, count(DISTINCT xid) AS xids, count(note) AS notes FROM \(table)"
+                    ).first)
                 #expect(try summary.int("n") == 1000)
                 // Autocommitted round trips would each get their own transaction id.
                 #expect(try summary.int("xids") == 1)
@@ -69,6 +75,22 @@ import Testing
         }
     }
 
+    @Test func pipelineOnADeadSessionHasUnknownOutcomeThenRecovers() async throws {
+        try await Support.onThread {
+            let connection = try Support.connect()
+            let admin = try Support.connect()
+            try Support.withTable("pg_pipe_dead", columns: "id int", on: admin) { table in
+                _ = try admin.query("SELECT pg_terminate_backend($1, 5000)", [connection.backendProcessID])
+                let statements = (0..<3).map { PostgresStatement("INSERT INTO \(table) VALUES ($1)", [$0]) }
+                let error = try #require(throws: PostgresError.self) { try connection.pipeline(statements) }
+                #expect(error.category == .connectionLost)
+                #expect(error.commitOutcomeUnknown)
+                #expect(try connection.pipeline(statements).count == 3)
+                #expect(try admin.query("SELECT count(*) AS n FROM \(table)").first?.int("n") == 3)
+            }
+        }
+    }
+
     @Test func pipelineInsideTransactionRollsBackWithIt() async throws {
         try await Support.onThread {
             let connection = try Support.connect()
@@ -76,7 +98,8 @@ import Testing
                 struct Abort: Error {}
                 #expect(throws: Abort.self) {
                     try connection.transaction { connection in
-                        _ = try connection.pipeline((0..<5).map { PostgresStatement("INSERT INTO \(table) VALUES ($1)", [$0]) })
+                        _ = try connection.pipeline(
+                            (0..<5).map { PostgresStatement("INSERT INTO \(table) VALUES ($1)", [$0]) })
                         throw Abort()
                     }
                 }

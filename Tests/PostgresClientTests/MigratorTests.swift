@@ -11,7 +11,9 @@ import Testing
     ]
 
     func applied(_ migration: Migration, checksum: String? = nil) -> AppliedMigration {
-        AppliedMigration(version: migration.version, name: migration.name, checksum: checksum ?? migration.checksum, appliedAt: Date())
+        AppliedMigration(
+            version: migration.version, name: migration.name, checksum: checksum ?? migration.checksum,
+            appliedAt: Date())
     }
 
     @Test func sortsAndPlansPending() throws {

@@ -33,10 +33,15 @@ import Testing
     }
 
     @Test(arguments: [
-        ("22P02", "invalid input syntax for type uuid: \"3201234567890001\"", "invalid input syntax for type uuid: \"…\""),
+        (
+            "22P02", "invalid input syntax for type uuid: \"3201234567890001\"",
+            "invalid input syntax for type uuid: \"…\""
+        ),
         ("22001", "value too long for type character varying(16)", "value too long for type character varying(16)"),
-        ("23505", "duplicate key value violates unique constraint \"registrations_nik_key\"",
-         "duplicate key value violates unique constraint \"registrations_nik_key\""),
+        (
+            "23505", "duplicate key value violates unique constraint \"registrations_nik_key\"",
+            "duplicate key value violates unique constraint \"registrations_nik_key\""
+        ),
         ("42P01", "relation \"nope\" does not exist\nLINE 1: select", "relation \"nope\" does not exist"),
         ("22007", "invalid input syntax for type date: \"unterminated", "invalid input syntax for type date: \"…\""),
     ])

@@ -7,7 +7,10 @@ import Testing
     let result = PostgresResult(
         columns: ["id", "nik", "active", "due", "at", "token", "note"],
         rows: [
-            ["7", "3374011234560001", "t", "2026-12-01", "2026-11-25 13:31:48.5+07", "e621e1f8-c36c-495a-93fc-0c247a3e6e5f", nil],
+            [
+                "7", "3374011234560001", "t", "2026-12-01", "2026-11-25 13:31:48.5+07",
+                "e621e1f8-c36c-495a-93fc-0c247a3e6e5f", nil,
+            ],
             ["x", "", "maybe", "2026-02-30", "yesterday", "not-a-uuid", "hello"],
         ])
 

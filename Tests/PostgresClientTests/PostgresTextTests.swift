@@ -48,7 +48,9 @@ import Testing
         #expect(PostgresText.encodeTimestamp(Date(timeIntervalSince1970: seconds)) == expected)
     }
 
-    @Test(arguments: [0.0, 0.000001, 1.5, 1_795_588_308.123456, 1_795_588_308.999999, -1_000_000.654321, 4_102_444_799.000001])
+    @Test(arguments: [
+        0.0, 0.000001, 1.5, 1_795_588_308.123456, 1_795_588_308.999999, -1_000_000.654321, 4_102_444_799.000001,
+    ])
     func timestampsRoundTripToTheMicrosecond(seconds: TimeInterval) throws {
         let date = Date(timeIntervalSince1970: seconds)
         let decoded = try #require(PostgresText.decodeTimestamp(PostgresText.encodeTimestamp(date)))
@@ -71,7 +73,9 @@ import Testing
         #expect(PostgresText.decodeBool(text) == nil)
     }
 
-    @Test(arguments: [(0.1, "0.1"), (-2.5, "-2.5"), (1e20, "1e+20"), (Double.infinity, "Infinity"), (-Double.infinity, "-Infinity")])
+    @Test(arguments: [
+        (0.1, "0.1"), (-2.5, "-2.5"), (1e20, "1e+20"), (Double.infinity, "Infinity"), (-Double.infinity, "-Infinity"),
+    ])
     func encodesDoubles(value: Double, expected: String) {
         #expect(PostgresText.encode(value) == expected)
         #expect(PostgresText.decodeDouble(expected) == value)

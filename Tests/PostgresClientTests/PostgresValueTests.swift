@@ -11,7 +11,9 @@ import Testing
         #expect(Int32.min.postgresText == "-2147483648")
         #expect(true.postgresText == "t")
         #expect(false.postgresText == "f")
-        #expect(UUID(uuidString: "E621E1F8-C36C-495A-93FC-0C247A3E6E5F")!.postgresText == "e621e1f8-c36c-495a-93fc-0c247a3e6e5f")
+        #expect(
+            UUID(uuidString: "E621E1F8-C36C-495A-93FC-0C247A3E6E5F")!.postgresText
+                == "e621e1f8-c36c-495a-93fc-0c247a3e6e5f")
         #expect(PostgresDate(year: 2026, month: 2, day: 3)!.postgresText == "2026-02-03")
         #expect([UInt8]([0xde, 0xad]).postgresText == "\\xdead")
     }
