@@ -1,0 +1,89 @@
+import AMQPClient
+import Foundation
+import PeduliDomain
+import PeduliSamples
+import PeduliWorker
+import PostgresClient
+import Testing
+
+/// Failures the worker must survive without losing or duplicating anything.
+@Suite(.serialized) struct PipelineResilienceTests {
+    @Test func poisonMessageIsParkedByTheBrokerWhileOthersFlow() async throws {
+        let h = try PipelineHarness { p, _ in p.topology.deliveryLimit = 2 }
+        defer { h.tearDown() }
+        _ = try h.sql(
+            """
+            CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.worker_name = 'Racun Selalu' THEN RAISE EXCEPTION 'poisoned row'; END IF; RETURN NEW; END $$
+            """)
+        _ = try h.sql("CREATE TRIGGER poison BEFORE INSERT ON registrations FOR EACH ROW EXECUTE FUNCTION poison()")
+        let sponsor = h.samples.sponsor(10)
+        try h.roster([sponsor])
+        var messages: [(String, [UInt8], AMQPProperties)] = []
+        for i in 0..<30 {
+            var body = h.samples.registration(100 + i, sponsor: sponsor).body
+            if i == 7 { body = body.setting("worker.name", to: "Racun Selalu") }
+            messages.append(("registration.submit", body.canonicalJSON(), PipelineHarness.properties("m\(i)")))
+        }
+        let batch = messages
+        try await h.withWorker {
+            try await h.publish(batch)
+            try await h.waitFor("29 accepted and the poison dead-lettered", timeout: .seconds(60)) { e, d in
+                e.count >= 29 && d.count >= 1
+            }
+        }
+        #expect(h.capturedEvents.count == 29)
+        #expect(Set(h.capturedEvents.map(\.type)) == ["registration.accepted"])
+        let dead = try #require(h.capturedDeadLetters.first)
+        #expect(dead.properties.messageId == "m7")
+        #expect(dead.properties.headers?["x-death"] != nil)
+        #expect(try h.sql("SELECT count(*) AS n FROM registrations")[0].int("n") == 29)
+    }
+
+    @Test func threeInstancesReachTheSameStateAsOne() async throws {
+        let h = try PipelineHarness()
+        defer { h.tearDown() }
+        let sponsors = (0..<20).map { h.samples.sponsor($0) }
+        try h.roster(sponsors)
+        let count = 1500
+        let registrations = (0..<count).map { h.samples.registration($0, sponsor: sponsors[$0 % 20]) }
+        var messages: [(String, [UInt8], AMQPProperties)] = []
+        var twins: [(String, [UInt8], AMQPProperties)] = []
+        for (i, r) in registrations.enumerated() {
+            messages.append(("registration.submit", r.body.canonicalJSON(), PipelineHarness.properties("r\(i)")))
+            // Every tenth registration is sent again with the same id (a redelivery: nothing) and with a new id
+            // (a replay), and later its worker is registered again by another sponsor (already_registered).
+            if i % 10 == 0 {
+                messages.append(("registration.submit", r.body.canonicalJSON(), PipelineHarness.properties("r\(i)")))
+                messages.append(("registration.submit", r.body.canonicalJSON(), PipelineHarness.properties("r\(i)-again")))
+                let other = h.samples.registration(i, sponsor: sponsors[(i + 1) % 20])
+                let twin = other.body.setting("registration_id", to: .string(UUID().uuidString.lowercased()))
+                twins.append(("registration.submit", twin.canonicalJSON(), PipelineHarness.properties("r\(i)-twin")))
+            }
+        }
+        for (i, r) in registrations.enumerated() where i % 3 == 0 {
+            let p = h.samples.payment(i, for: r, payer: sponsors[i % 20], months: 1)
+            messages.append(("payment.submit", p.body.canonicalJSON(), PipelineHarness.properties("p\(i)")))
+        }
+        let firstPhase = count + count / 10 + (count + 2) / 3
+        let expectedEvents = firstPhase + count / 10
+        let (batch, later) = (messages, twins)
+        try await h.withWorker(instances: 3) {
+            try await h.publish(batch)
+            try await h.waitFor("\(firstPhase) events", timeout: .seconds(120)) { e, _ in e.count >= firstPhase }
+            try await h.publish(later)
+            try await h.waitFor("\(expectedEvents) events", timeout: .seconds(60)) { e, _ in e.count >= expectedEvents }
+            try await Task.sleep(for: .seconds(1))
+        }
+        let events = h.capturedEvents
+        #expect(events.count == expectedEvents)
+        #expect(events.filter { $0.type == "registration.accepted" }.count == count + count / 10)
+        #expect(events.filter { $0.type == "registration.rejected" }.count == count / 10)
+        #expect(events.filter { $0.type == "payment.confirmed" }.count == (count + 2) / 3)
+        #expect(try h.sql("SELECT count(*) AS n FROM registrations")[0].int("n") == count)
+        #expect(try h.sql("SELECT count(*) AS n FROM payments")[0].int("n") == (count + 2) / 3)
+        #expect(try h.sql("SELECT count(DISTINCT receipt_number) AS n FROM payments")[0].int("n") == (count + 2) / 3)
+        #expect(try h.sql("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL")[0].int("n") == 0)
+        #expect(h.capturedDeadLetters.isEmpty)
+    }
+}
