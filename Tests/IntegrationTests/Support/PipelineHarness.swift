@@ -88,7 +88,8 @@ final class PipelineHarness: @unchecked Sendable {
         defer { connection.close() }
         try TopologyDeclaration(pipeline.topology).declare(on: connection)
         let capture = prefix + ".capture"
-        try connection.declareQueue(name: capture, durable: false, exclusive: false, autoDelete: false)
+        // Durable, so a broker restart in the middle of a test loses no captured event.
+        try connection.declareQueue(name: capture, durable: true, arguments: ["x-queue-type": .string("quorum")])
         try connection.bindQueue(name: capture, exchange: pipeline.topology.eventsExchange, routingKey: "#")
     }
 
@@ -199,24 +200,25 @@ final class PipelineHarness: @unchecked Sendable {
         if start { captureThread!.start() }
     }
 
+    /// Consumes the capture queue and the dead-letter queue, reconnecting after a broker restart.
     private func captureLoop() {
-        do {
-            let connection = try AMQPConnection(configuration: amqp)
-            defer { connection.close() }
-            let eventsTag = try connection.consume(queue: prefix + ".capture", noAck: true)
-            _ = try connection.consume(queue: pipeline.topology.deadLettersQueue, noAck: false)
-            while !lock.withLock({ captureStop }) {
-                guard case .delivery(let d)? = try connection.nextEvent(timeout: .milliseconds(100)) else { continue }
-                let captured = Captured(routingKey: d.routingKey, properties: d.properties, body: d.body)
-                if d.consumerTag == eventsTag {
-                    lock.withLock { events.append(captured) }
-                } else {
+        while !lock.withLock({ captureStop }) {
+            do {
+                let connection = try AMQPConnection(configuration: amqp)
+                defer { connection.close() }
+                let eventsTag = try connection.consume(queue: prefix + ".capture", noAck: false)
+                _ = try connection.consume(queue: pipeline.topology.deadLettersQueue, noAck: false)
+                while !lock.withLock({ captureStop }) {
+                    guard case .delivery(let d)? = try connection.nextEvent(timeout: .milliseconds(100)) else { continue }
+                    let captured = Captured(routingKey: d.routingKey, properties: d.properties, body: d.body)
                     try connection.ack(deliveryTag: d.deliveryTag)
-                    lock.withLock { deadLetters.append(captured) }
+                    lock.withLock {
+                        if d.consumerTag == eventsTag { events.append(captured) } else { deadLetters.append(captured) }
+                    }
                 }
+            } catch {
+                Thread.sleep(forTimeInterval: 0.5)
             }
-        } catch {
-            logger.error("capture failed: \(error)")
         }
     }
 
