@@ -10,7 +10,7 @@ extension AMQPIntegrationTests {
         func survives(fault: [String], name: String, expectRetries: Bool) async throws {
             let config = try AMQPTestEnvironment.configuration(name: name, heartbeatSeconds: 5)
             let queue = AMQPTestEnvironment.uniqueName(name)
-            let outcome = try await onOwnThread {
+            let outcome = try await AMQPTestEnvironment.onOwnThread {
                 () -> (generations: [UInt64], errors: [String], received: Bool, retries: Int) in
                 var generations: [UInt64] = []
                 var retries = 0

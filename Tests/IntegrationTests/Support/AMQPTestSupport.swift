@@ -82,15 +82,17 @@ enum AMQPTestEnvironment {
     }
 }
 
-/// Runs blocking librabbitmq work on a thread of its own (never on the cooperative pool), the way
-/// the worker does, and hands back the result.
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+extension AMQPTestEnvironment {
+    /// Runs blocking librabbitmq work on a thread of its own (never on the cooperative pool), the way
+    /// the worker does, and hands back the result.
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
         }
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 }
 
