@@ -1,4 +1,5 @@
 import Foundation
+import PropertyBased
 import Testing
 @testable import PeduliDomain
 
@@ -215,5 +216,33 @@ struct RegistrationTests {
             return
         }
         #expect(a.firstDueDate == date("2026-12-05"))
+    }
+}
+
+struct RegistrationFuzzTests {
+    static let paths = ["schema_version", "registration_id", "submitted_at", "sponsor", "sponsor.nip", "sponsor.name",
+                        "worker", "worker.nik", "worker.name", "worker.birth_date", "worker.gender", "worker.phone",
+                        "worker.occupation", "worker.work_status", "worker.actively_working", "worker.work_location",
+                        "worker.work_location.kecamatan", "worker.work_location.kelurahan", "source"]
+    static let values: [JSONValue?] = [nil, .null, 1, .number("1.5"), "", "x", true, false, .array([]), [:],
+                                       "3374015203800001", "2026-11-20", "2026-11-20T09:15:00+07:00", "P", "L", 99999999999]
+
+    /// Any mix of broken fields gives a decision, never a crash; a rejection always carries
+    /// errors with a field and a message.
+    @Test func randomDamageNeverCrashesAndIsReported() async {
+        await propertyCheck(count: 300, input: Gen.int(in: 0..<Self.paths.count).array(of: 1...6),
+                            Gen.int(in: 0..<Self.values.count).array(of: 6)) { pathIdx, valueIdx in
+            var body = registration()
+            for (i, p) in pathIdx.enumerated() { body = body.setting(Self.paths[p], Self.values[valueIdx[i]]) }
+            let draft = RegistrationDraft.decode(body, config: config, now: registrationNow)
+            switch decideRegistration(draft, facts: activeFacts, config: config, acceptedAt: registrationNow) {
+            case .accepted(let a):
+                #expect(draft.errors.isEmpty)
+                #expect(a.monthlyContribution == 16_800)
+            case .rejected(let errors):
+                #expect(!errors.isEmpty)
+                #expect(errors.allSatisfy { !$0.field.isEmpty && !$0.message.isEmpty })
+            }
+        }
     }
 }
