@@ -244,6 +244,26 @@ final class HTTPEndpoint: Sendable {
         guard let response else { return }
         send(response.serialized(includeBody: includeBody), to: fd, until: deadline)
         shutdown(fd, Int32(SHUT_WR))
+        drain(fd)
+    }
+
+    /// Reads and discards what the client still sends (briefly, boundedly) before the socket is
+    /// closed: closing with unread input makes the kernel send a reset, which can destroy the
+    /// response before the client has read it (an oversized request, say).
+    private func drain(_ fd: Int32) {
+        let deadline = ContinuousClock.now + .milliseconds(200)
+        var discarded = 0
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while discarded < 65_536, wait(fd, for: Int16(POLLIN), until: deadline) {
+            let count = read(fd, &chunk, chunk.count)
+            if count > 0 {
+                discarded += count
+            } else if count < 0 && (errno == EINTR || errno == EAGAIN) {
+                continue
+            } else {
+                return
+            }
+        }
     }
 
     private func send(_ bytes: [UInt8], to fd: Int32, until deadline: ContinuousClock.Instant) {
