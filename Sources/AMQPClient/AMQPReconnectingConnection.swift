@@ -121,13 +121,13 @@ public final class AMQPReconnectingConnection {
             || error.code == .channelClosedByServer
     }
 
+    /// Sleeps in slices of at most 100 ms so that a stop request is honoured quickly.
     private func sleepInterruptibly(_ delay: Duration, shouldStop: () -> Bool) {
-        let clock = ContinuousClock()
-        let end = clock.now + delay
-        while !shouldStop() {
-            let left = end - clock.now
-            if left <= .zero { return }
-            sleep(min(left, .milliseconds(100)))
+        var left = delay
+        while left > .zero, !shouldStop() {
+            let slice = min(left, .milliseconds(100))
+            sleep(slice)
+            left -= slice
         }
     }
 

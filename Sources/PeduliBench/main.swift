@@ -1,1 +1,12 @@
-print("peduli-bench: not built yet")
+import ArgumentParser
+
+/// `peduli-bench`: measurements against real services (see `scripts/services`).
+struct PeduliBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peduli-bench",
+        abstract: "Benchmarks for peduli-worker's clients and pipeline.",
+        subcommands: [AMQPRoundTripCommand.self]
+    )
+}
+
+PeduliBench.main()

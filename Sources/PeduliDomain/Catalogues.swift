@@ -99,8 +99,9 @@ public struct Catalogues: Sendable, Equatable {
     /// Plain comma-separated rows (no quoting: the catalogues need none, so a quote is an error
     /// rather than a silently different parse). Blank lines are skipped; CRLF is accepted.
     static func rows(_ text: String, file: String, header: [String]) throws(ConfigurationError) -> [Row] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
+        // Split on bytes: in Swift "\r\n" is one Character and would not split on "\n".
+        var lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map {
+            String(decoding: $0.last == 0x0D ? $0.dropLast() : $0, as: UTF8.self)
         }
         if lines.last == "" { lines.removeLast() }
         guard let first = lines.first else {

@@ -50,9 +50,10 @@ public struct ContributionRates: Sendable, Equatable {
         }
         let sorted = rates.sorted { $0.effectiveFrom < $1.effectiveFrom }
         for (i, r) in sorted.enumerated() {
-            guard r.monthlyAmount > 0 else {
+            // The cap keeps months × rate far from Int64 overflow.
+            guard (1...1_000_000_000).contains(r.monthlyAmount) else {
                 throw ConfigurationError(code: "bad_rate", file: "contribution_rates",
-                                         detail: "rate from \(r.effectiveFrom) must be a positive amount")
+                                         detail: "rate from \(r.effectiveFrom) must be 1 to 1,000,000,000 rupiah")
             }
             if i > 0, sorted[i - 1].effectiveFrom == r.effectiveFrom {
                 throw ConfigurationError(code: "duplicate_rate_date", file: "contribution_rates",

@@ -37,8 +37,30 @@ public struct ProgrammeConfiguration: Sendable {
     /// Whether sponsors and payers must be active on the roster.
     public var enforceSponsorRoster: Bool = true
     public var catalogues: Catalogues = .builtIn
+    /// Reports: informal workers in the city (BPJS TK Cabang Semarang Pemuda, 31 Dec 2024).
+    public var baselineInformalWorkers: Int = 215_243
+    /// Reports: informal workers already covered at the baseline.
+    public var baselineCoveredWorkers: Int = 40_196
 
     public init() {}
+
+    /// Checks the numbers a configuration file could get wrong; the daemon refuses to start
+    /// with an error naming the setting.
+    public func validate() throws(ConfigurationError) {
+        func bad(_ name: String, _ detail: String) -> ConfigurationError {
+            ConfigurationError(code: "bad_setting", file: "programme", detail: "\(name): \(detail)")
+        }
+        if allowedPaymentMonths.isEmpty || allowedPaymentMonths.contains(where: { !(1...120).contains($0) }) {
+            throw bad("allowed_payment_months", "each must be 1–120")
+        }
+        if !(0...120).contains(minimumAgeYears) { throw bad("minimum_age_years", "must be 0–120") }
+        if !(0...1_440).contains(maximumAgeMonths) { throw bad("maximum_age_months", "must be 0–1440") }
+        if !(0...24).contains(graceMonths) { throw bad("grace_months", "must be 0–24") }
+        if !(1...28).contains(dueDayOfMonth) { throw bad("due_day_of_month", "must be 1–28") }
+        if !(0...60).contains(dueReminderDays) { throw bad("due_reminder_days", "must be 0–60") }
+        if !(0...365).contains(firstPaymentDays) { throw bad("first_payment_days", "must be 0–365") }
+        if !(0...86_400).contains(clockSkewSeconds) { throw bad("clock_skew_seconds", "must be 0–86400") }
+    }
 
     public static let `default` = ProgrammeConfiguration()
 

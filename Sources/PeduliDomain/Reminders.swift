@@ -125,3 +125,12 @@ public func remindersDue(for state: RegistrationReminderState, on date: JakartaD
     }
     return []
 }
+
+extension RegistrationReminderState {
+    /// The scheduler's view of an accepted registration (nil for a rejected one).
+    public init?(_ registration: RegistrationState) {
+        guard registration.status == .accepted, let acceptedAt = registration.acceptedAt else { return nil }
+        self.init(acceptedAt: acceptedAt, paidThrough: registration.paidThrough, birthDate: registration.birthDate,
+                  ended: registration.ended)
+    }
+}

@@ -7,15 +7,19 @@ extension AMQPIntegrationTests {
     @Suite struct Reconnect {
         /// Declares a durable queue, consumes it, and after `fault` expects the connection to be rebuilt
         /// (a new generation) that still receives messages.
-        func survives(fault: [String], name: String) async throws {
+        func survives(fault: [String], name: String, expectRetries: Bool) async throws {
             let config = try AMQPTestEnvironment.configuration(name: name, heartbeatSeconds: 5)
             let queue = AMQPTestEnvironment.uniqueName(name)
-            let outcome = try await onOwnThread { () -> (generations: [UInt64], errors: [String], received: Bool) in
+            let outcome = try await AMQPTestEnvironment.onOwnThread {
+                () -> (generations: [UInt64], errors: [String], received: Bool, retries: Int) in
                 var generations: [UInt64] = []
+                var retries = 0
+                var started: AMQPTestEnvironment.StartedProcess?
                 var errors: [String] = []
                 var received = false
                 let reconnecting = AMQPReconnectingConnection(
-                    configuration: config, backoff: Backoff(initial: .milliseconds(200), maximum: .seconds(2))
+                    configuration: config, backoff: Backoff(initial: .milliseconds(200), maximum: .seconds(2)),
+                    sleep: { retries += 1; AMQPReconnectingConnection.threadSleep($0) }
                 ) { connection in
                     try connection.declareQueue(name: queue, durable: true)
                     try connection.qos(prefetchCount: 10)
@@ -28,8 +32,8 @@ extension AMQPIntegrationTests {
                 try reconnecting.run(shouldStop: { clock.now > deadline }) { connection in
                     generations.append(connection.generation)
                     if generations.count == 1 {
-                        let process = try AMQPTestEnvironment.startServices(fault)
-                        defer { _ = try? AMQPTestEnvironment.finish(process) }
+                        // Not waited for here: reconnect attempts must overlap the outage.
+                        started = try AMQPTestEnvironment.startServices(fault)
                         do {
                             while clock.now < deadline { _ = try connection.nextEvent(timeout: .milliseconds(200)) }
                         } catch let error as AMQPError {
@@ -52,19 +56,21 @@ extension AMQPIntegrationTests {
                     }
                     try connection.deleteQueue(name: queue)
                 }
-                return (generations, errors, received)
+                if let started { _ = try AMQPTestEnvironment.finish(started) }
+                return (generations, errors, received, retries)
             }
             #expect(outcome.generations == [1, 2], "\(outcome)")
             #expect(outcome.errors.count == 1)
             #expect(outcome.received)
+            if expectRetries { #expect(outcome.retries > 0, "reconnect should have retried while the broker was down") }
         }
 
         @Test func rebuildsAfterCloseAllConnections() async throws {
-            try await survives(fault: ["rabbitmqctl", "close_all_connections", "test"], name: "closeall")
+            try await survives(fault: ["rabbitmqctl", "close_all_connections", "test"], name: "closeall", expectRetries: false)
         }
 
         @Test func rebuildsAfterBrokerRestart() async throws {
-            try await survives(fault: ["restart-rabbitmq"], name: "restart")
+            try await survives(fault: ["restart-rabbitmq"], name: "restart", expectRetries: true)
         }
     }
 }

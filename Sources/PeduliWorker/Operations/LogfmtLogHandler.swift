@@ -250,8 +250,9 @@ public struct LogfmtLogHandler: LogHandler {
     /// Installs this handler for every logger of the process. `LOG_LEVEL`-style control is the
     /// caller's: pass the level read from the configuration.
     public static func bootstrap(logLevel: Logger.Level = .info) {
+        let journal = standardErrorIsJournal()
         LoggingSystem.bootstrap { label in
-            LogfmtLogHandler(label: label, logLevel: logLevel)
+            LogfmtLogHandler(label: label, logLevel: logLevel, journal: journal)
         }
     }
 }

@@ -123,9 +123,14 @@ enum ImportFormat {
         }
         let header = first.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard header == expected else {
+            // A first line holding numbers is data without a header: say so rather than echo it,
+            // since it may be a NIK.
+            let looksLikeData = header.contains { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+            let found = looksLikeData
+                ? "a line of data (the header is missing)" : String(header.joined(separator: ",").prefix(80))
             return ([], issues + [ImportIssue(
                 line: first.line, field: nil,
-                reason: "expected the header \(expected.joined(separator: ",")), found \(header.joined(separator: ",").prefix(80))")])
+                reason: "expected the header \(expected.joined(separator: ",")), found \(found)")])
         }
         var data: [CSVRecord] = []
         var all = issues

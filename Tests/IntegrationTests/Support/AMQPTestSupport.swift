@@ -1,6 +1,9 @@
 import AMQPClient
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// All AMQP integration tests hang off this suite so that they run one at a time: the fault tests
 /// close every connection on the broker or restart it, which would break a neighbour.
@@ -36,42 +39,60 @@ enum AMQPTestEnvironment {
     /// Runs `scripts/services <arguments>` and returns its output; throws when it fails.
     @discardableResult
     static func services(_ arguments: [String]) throws -> String {
-        let process = try startServices(arguments)
-        return try finish(process)
+        try finish(startServices(arguments))
     }
 
-    static func startServices(_ arguments: [String]) throws -> (Process, Pipe) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try servicesScript())
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        return (process, pipe)
+    struct StartedProcess {
+        var pid: pid_t
+        var log: String
+        var arguments: [String]
     }
 
-    static func finish(_ started: (Process, Pipe)) throws -> String {
-        let (process, pipe) = started
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+    /// posix_spawn + waitpid rather than Foundation's Process: `restart-rabbitmq` leaves a detached
+    /// broker behind, and Process then never notices the script's exit. Output goes to a file.
+    static func startServices(_ arguments: [String]) throws -> StartedProcess {
+        let script = try servicesScript()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("amqp-services-\(UUID().uuidString).log").path
+        let quoted = ([script] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let command = "exec " + quoted.joined(separator: " ") + " >'\(log)' 2>&1 </dev/null"
+        var pid: pid_t = 0
+        let parts: [String] = ["/bin/sh", "-c", command]
+        var argv: [UnsafeMutablePointer<CChar>?] = parts.map { strdup($0) }
+        argv.append(nil)
+        defer { argv.forEach { free($0) } }
+        let status = posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ)
+        guard status == 0 else {
+            throw AMQPTestEnvironmentError(description: "cannot run services \(arguments): errno \(status)")
+        }
+        return StartedProcess(pid: pid, log: log, arguments: arguments)
+    }
+
+    static func finish(_ started: StartedProcess) throws -> String {
+        var status: Int32 = 0
+        while waitpid(started.pid, &status, 0) < 0 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: started.log, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: started.log)
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
             throw AMQPTestEnvironmentError(description:
-                "services \(process.arguments ?? []) exited \(process.terminationStatus): \(output)")
+                "services \(started.arguments) failed (wait status \(status)): \(output)")
         }
         return output
     }
 }
 
-/// Runs blocking librabbitmq work on a thread of its own (never on the cooperative pool), the way
-/// the worker does, and hands back the result.
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+extension AMQPTestEnvironment {
+    /// Runs blocking librabbitmq work on a thread of its own (never on the cooperative pool), the way
+    /// the worker does, and hands back the result.
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
         }
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 }
 

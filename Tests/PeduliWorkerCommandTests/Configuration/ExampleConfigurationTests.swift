@@ -6,7 +6,7 @@ import Testing
 @Suite("Example configuration file")
 struct ExampleConfigurationTests {
     static let path = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("config/peduli-worker.example.yaml").path
 
     @Test("the committed example is exactly what the key table renders (regenerate with check-config --example)")
