@@ -99,7 +99,7 @@ import Testing
         let worker = h.amqp
         let exchange = h.pipeline.topology.inboundExchange
         try await h.publish(messages)
-        try await onOwnThread {
+        try await AMQPTestEnvironment.onOwnThread {
             let c = try AMQPConnection(configuration: worker)
             defer { c.close() }
             try c.confirmSelect()

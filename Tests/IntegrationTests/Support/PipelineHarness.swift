@@ -140,7 +140,7 @@ final class PipelineHarness: @unchecked Sendable {
     func publish(_ messages: [(String, [UInt8], AMQPProperties)]) async throws {
         let portal = self.portal
         let exchange = pipeline.topology.inboundExchange
-        try await onOwnThread {
+        try await AMQPTestEnvironment.onOwnThread {
             let connection = try AMQPConnection(configuration: portal)
             defer { connection.close() }
             try connection.confirmSelect()
@@ -182,7 +182,7 @@ final class PipelineHarness: @unchecked Sendable {
             if predicate(snapshot.0, snapshot.1) { return snapshot }
             if ContinuousClock.now >= deadline {
                 throw AMQPTestEnvironmentError(description:
-                    "timed out waiting for \(what): \(snapshot.0.count) events \(snapshot.0.map(\.type)), \(snapshot.1.count) dead letters")
+                    "timed out waiting for \(what): \(snapshot.0.count) events \(Dictionary(grouping: snapshot.0, by: \.type).mapValues(\.count)), \(snapshot.1.count) dead letters")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
