@@ -36,6 +36,8 @@ final class DatabaseLoop: Sendable {
     func run() {
         var processor: CommandProcessor?
         let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(10))
+        // Connect before the first batch, so readiness reflects the database from the start.
+        processor = try? makeProcessor()
         while !abort.isSet {
             health.heartbeat("database")
             guard let batch = input.pop(timeout: .milliseconds(200)) else {

@@ -16,16 +16,19 @@ public struct PipelineConfiguration: Sendable, Equatable {
         public var deliveryLimit = 5
         /// Delays of the payment retries for an unknown registration, in order (10 s, 1 min, 10 min, 1 h).
         public var retryDelays: [Duration] = [.seconds(10), .seconds(60), .seconds(600), .seconds(3600)]
+        /// Retry queues are named `prefix.DELAY` (`peduli.payments.retry.10s`).
+        public var retryQueuePrefix = "peduli.payments.retry"
 
         public init() {}
 
         /// The retry queue for a delay: one durable queue per delay whose messages expire back to the payments queue.
         public func retryQueue(for delay: Duration) -> String {
-            "\(paymentsQueue).retry.\(Self.label(delay))"
+            "\(retryQueuePrefix).\(Self.label(delay))"
         }
 
         static func label(_ delay: Duration) -> String {
             let seconds = delay.components.seconds
+            if delay.components.attoseconds != 0 { return "\(delay.milliseconds)ms" }
             if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
             if seconds % 60 == 0 { return "\(seconds / 60)m" }
             return "\(seconds)s"

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import PeduliDomain
+import PeduliWorker
 
 // The commands below validate their arguments and configuration here, then make one call into
 // the pipeline module (PeduliWorker), marked `WIRING:`. Until the pipeline lands, that call is
@@ -23,11 +25,23 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfiguration(options, requiring: .all)
-        _ = configuration
-        // WIRING: bootstrapLogging(configuration); bootstrapMetrics(); then
-        //   try await PeduliWorker.run(configuration:..., operationalServices: makeOperationalServices(...))
-        // inside a ServiceGroup with the metrics endpoint and the watchdog (see OperationalServices.swift).
-        throw notWiredYet("run")
+        let shell = OperationalServices.bootstrap(configuration)
+        let worker = try configurationStep {
+            WorkerService(
+                amqp: try configuration.amqpConfiguration(), database: try configuration.databaseConfiguration(),
+                programme: try configuration.programmeConfiguration(), pipeline: configuration.pipelineConfiguration(),
+                health: shell.health, notifier: shell.notifier,
+                startupWait: .seconds(configuration.worker.startupWaitSeconds), logger: shell.logger)
+        }
+        shell.logger.info("peduli-worker starting", metadata: [
+            "amqp": "\(configuration.amqp.urls.count) node(s)", "prefetch": "\(configuration.worker.prefetch)",
+            "batch_size": "\(configuration.worker.batchSize)",
+        ])
+        do {
+            try await shell.serviceGroup(pipeline: [worker], configuration: configuration).run()
+        } catch {
+            throw failureExit(error, logger: shell.logger)
+        }
     }
 }
 
@@ -46,9 +60,14 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfiguration(options, requiring: .database)
-        _ = configuration
-        // WIRING: try await PeduliWorker.migrate(database: configuration.database, logger: bootstrapLogging(configuration))
-        throw notWiredYet("migrate")
+        let logger = bootstrapLogging(configuration)
+        let database = try configurationStep { try configuration.databaseConfiguration() }
+        do {
+            let applied = try await onThread { try Maintenance.migrate(database: database, logger: logger) }
+            print(applied.isEmpty ? "schema is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+        } catch {
+            throw failureExit(error, logger: logger)
+        }
     }
 }
 
@@ -81,10 +100,32 @@ struct RemindersRunCommand: AsyncParsableCommand {
     var dryRun = false
 
     func run() async throws {
+        let dryRun = self.dryRun
         let configuration = try loadConfiguration(options, requiring: dryRun ? .database : .all)
-        _ = configuration
-        // WIRING: try await PeduliWorker.runReminders(asOf: asOf, dryRun: dryRun, configuration: ...)
-        throw notWiredYet("reminders run")
+        let logger = bootstrapLogging(configuration)
+        let (amqp, database, programme) = try configurationStep {
+            (dryRun ? nil : try configuration.amqpConfiguration(connectionName: "peduli-worker reminders"),
+             try configuration.databaseConfiguration(), try configuration.programmeConfiguration())
+        }
+        let pipeline = configuration.pipelineConfiguration()
+        let day = JakartaDate(year: asOf.year, month: asOf.month, clampingDay: asOf.day)
+        do {
+            let planned = try await onThread {
+                try Maintenance.runReminders(
+                    asOf: day, dryRun: dryRun, amqp: amqp, database: database, programme: programme,
+                    pipeline: pipeline, logger: logger)
+            }
+            guard let planned else {
+                print("another instance is running a reminder pass; nothing done")
+                return
+            }
+            for r in planned {
+                print("\(r.kind.rawValue)\t\(r.registrationID.uuidString.lowercased())\t\(r.month)")
+            }
+            print("\(planned.count) reminder(s) \(dryRun ? "would be emitted" : "emitted") as of \(day)")
+        } catch {
+            throw failureExit(error, logger: logger)
+        }
     }
 }
 

@@ -50,8 +50,8 @@ enum ConfigurationKeys {
         .init("database.connect_timeout_seconds", "10", "time allowed for one connection attempt"),
         .init("database.statement_timeout_ms", "30000", "server-side statement timeout; 0: none"),
         // Worker
-        .init("worker.prefetch", "64", "unacknowledged deliveries the broker may send ahead (basic.qos)"),
-        .init("worker.batch_size", "32", "messages decided and stored in one database transaction; at most worker.prefetch"),
+        .init("worker.prefetch", "400", "unacknowledged deliveries the broker may send ahead (basic.qos)"),
+        .init("worker.batch_size", "200", "messages decided and stored in one database transaction; at most worker.prefetch"),
         .init("worker.batch_max_wait_ms", "5", "how long a partial batch waits for more messages"),
         .init("worker.drain_seconds", "20", "on SIGTERM, time to finish and acknowledge what is in flight"),
         .init("worker.max_message_bytes", "65536", "larger bodies are parked as too_large"),
@@ -91,7 +91,7 @@ enum ConfigurationKeys {
         .init("topology.events_exchange", "peduli.events", "topic exchange of every event"),
         .init("topology.dead_exchange", "peduli.dead", "fanout exchange of parked messages"),
         .init("topology.dead_queue", "peduli.dead-letters", "quorum queue bound to the dead exchange"),
-        .init("topology.retry_queue_prefix", "peduli.retry", "retry queues are named PREFIX.DELAY (peduli.retry.10s)"),
+        .init("topology.retry_queue_prefix", "peduli.payments.retry", "retry queues are named PREFIX.DELAY (peduli.payments.retry.10s)"),
         .init("topology.retry_delays", "10s,1m,10m,1h", list: true, "delays between retries of a payment for an unknown registration"),
         .init("topology.delivery_limit", "5", "x-delivery-limit of the work queues"),
     ]

@@ -35,10 +35,10 @@ struct DatabaseSettings: Sendable, Equatable {
 
 /// Consumer and batching knobs.
 struct WorkerTuning: Sendable, Equatable {
-    /// `worker.prefetch`, default 64 (basic.qos prefetch count).
-    var prefetch: Int = 64
-    /// `worker.batch_size`, default 32; never above `prefetch` (a batch could not fill).
-    var batchSize: Int = 32
+    /// `worker.prefetch`, default 400 (basic.qos prefetch count).
+    var prefetch: Int = 400
+    /// `worker.batch_size`, default 200; never above `prefetch` (a batch could not fill).
+    var batchSize: Int = 200
     /// `worker.batch_max_wait_ms`, default 5.
     var batchMaxWaitMilliseconds: Int = 5
     /// `worker.drain_seconds`, default 20: graceful stop bound; systemd's TimeoutStopSec must exceed it.
@@ -75,7 +75,7 @@ struct TopologyNames: Sendable, Equatable {
     var eventsExchange = "peduli.events"
     var deadExchange = "peduli.dead"
     var deadQueue = "peduli.dead-letters"
-    var retryQueuePrefix = "peduli.retry"
+    var retryQueuePrefix = "peduli.payments.retry"
     /// `topology.retry_delays`, default 10 s, 1 min, 10 min, 1 h.
     var retryDelays: [Duration] = [.seconds(10), .seconds(60), .seconds(600), .seconds(3600)]
     /// The spelling used in the configuration, for queue names (`peduli.retry.10s`).
@@ -353,32 +353,3 @@ struct WorkerConfiguration: Sendable {
     }
 }
 
-/// WIRING: the bridge from the configuration to PeduliDomain.
-///
-/// PeduliDomain's `ProgrammeConfiguration` (rules defaults and catalogues) is being written at the
-/// same time as this file; once it exists, replace `ruleValues` with
-/// `static func programmeConfiguration(_ rules: RulesSettings) throws -> PeduliDomain.ProgrammeConfiguration`
-/// that copies each field of `RulesSettings` and loads the catalogues from
-/// `rules.cataloguesDirectory` (nil: the built-in ones).
-enum ProgrammeConfigurationMapping {
-    /// The rules keys with their effective values, for a domain loader that reads `[String: String]`.
-    static func ruleValues(_ rules: RulesSettings) -> [String: String] {
-        [
-            "roster.enforce": String(rules.rosterEnforce),
-            "rules.nik_consistency": rules.nikConsistency.rawValue,
-            "rules.allow_pppk": String(rules.allowPPPK),
-            "rules.grace_months": String(rules.graceMonths),
-            "rules.due_day_of_month": String(rules.dueDayOfMonth),
-            "rules.due_reminder_days": String(rules.dueReminderDays),
-            "rules.first_payment_days": String(rules.firstPaymentDays),
-            "rules.age_max_months": String(rules.ageMaxMonths),
-            "rules.age_min_years": String(rules.ageMinYears),
-            "rules.max_clock_skew_seconds": String(rules.maxClockSkewSeconds),
-            "rules.payment_months": rules.paymentMonths.map(String.init).joined(separator: ","),
-            "rules.rates": rules.rates.map { "\($0.effectiveFrom):\($0.monthlyAmount)" }.joined(separator: ","),
-            "report.baseline_informal_workers": String(rules.baselineInformalWorkers),
-            "report.baseline_covered": String(rules.baselineCovered),
-            "catalogues.directory": rules.cataloguesDirectory ?? "",
-        ]
-    }
-}

@@ -66,9 +66,13 @@ struct WorkerConfigurationTests {
         #expect(configuration.topology.retryDelayNames == ["5s", "30s"])
         #expect(configuration.topology.deadQueue == "parked")
         #expect(configuration.rules.cataloguesDirectory == "/srv/catalogues")
-        let values = ProgrammeConfigurationMapping.ruleValues(configuration.rules)
-        #expect(values["rules.rates"] == "2019-12-02:16800,2027-01-01:20000")
-        #expect(values["rules.nik_consistency"] == "warn")
+        var builtInCatalogues = configuration
+        builtInCatalogues.rules.cataloguesDirectory = nil
+        let programme = try builtInCatalogues.programmeConfiguration()
+        #expect(programme.contributionRates.rates.map(\.monthlyAmount) == [16_800, 20_000])
+        #expect(programme.contributionRates.rates.map(\.effectiveFrom.description) == ["2019-12-02", "2027-01-01"])
+        #expect(programme.nikConsistency == .warn && !programme.allowPPPK && !programme.enforceSponsorRoster)
+        #expect(programme.allowedPaymentMonths == [1, 3, 12])
     }
 
     @Test("an empty metrics.listen turns the endpoint off")
