@@ -17,6 +17,8 @@ final class PipelineHarness: @unchecked Sendable {
     let prefix: String
     let databaseName: String
     let database: PostgresConfiguration
+    /// The database's URL (with its password), for child processes.
+    let databaseURL: String
     let amqp: AMQPConfiguration
     let portal: AMQPConfiguration
     var pipeline: PipelineConfiguration
@@ -58,7 +60,8 @@ final class PipelineHarness: @unchecked Sendable {
         }
         var components = URLComponents(string: dbURL)!
         components.path = "/" + databaseName
-        database = try PostgresConfiguration(components.string!, applicationName: "peduli-test")
+        databaseURL = components.string!
+        database = try PostgresConfiguration(databaseURL, applicationName: "peduli-test")
         amqp = try AMQPConfiguration(url: amqpURL, heartbeatSeconds: 10, connectionName: "pipeline-test")
         portal = try AMQPConfiguration(url: portalURL, heartbeatSeconds: 10, connectionName: "portal-test")
         var p = PipelineConfiguration()
