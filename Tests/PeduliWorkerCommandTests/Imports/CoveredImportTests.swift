@@ -17,9 +17,9 @@ struct CoveredImportTests {
     @Test(
         "bad rows, and no message ever repeats the NIK",
         arguments: [
-            ("337401520380000,PIJAR SEMAR", "nik", "expected a 16-digit NIK"),
-            ("33740152038000011,PIJAR SEMAR", "nik", "expected a 16-digit NIK"),
-            ("3374-15203800001,PIJAR SEMAR", "nik", "expected a 16-digit NIK"),
+            ("337401520380000,PIJAR SEMAR", "nik", "expected a valid 16-digit NIK (province code, date of birth, serial)"),
+            ("33740152038000011,PIJAR SEMAR", "nik", "expected a valid 16-digit NIK (province code, date of birth, serial)"),
+            ("3374-15203800001,PIJAR SEMAR", "nik", "expected a valid 16-digit NIK (province code, date of birth, serial)"),
             ("3374015203800009,", "scheme", "expected a scheme name of 1 to 100 characters"),
             ("3374015203800001,PIJAR SEMAR", "nik", "the same NIK is already on line 2"),
             ("3374015203800009", nil, "expected 2 columns, found 1"),

@@ -22,10 +22,10 @@ struct RosterImportTests {
     @Test(
         "every bad row is reported with its line and reason",
         arguments: [
-            ("19850315201001100,Budi,Dinas,true", "nip", "expected an 18-digit NIP"),
-            ("1985031520100110021,Budi,Dinas,true", "nip", "expected an 18-digit NIP"),
-            ("19850315201001100X,Budi,Dinas,true", "nip", "expected an 18-digit NIP"),
-            ("１９８５０３１５２０１００１１００２,Budi,Dinas,true", "nip", "expected an 18-digit NIP"),
+            ("19850315201001100,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),
+            ("1985031520100110021,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),
+            ("19850315201001100X,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),
+            ("１９８５０３１５２０１００１１００２,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),
             ("198503152010011002,,Dinas,true", "name", "expected a name of 1 to 200 characters"),
             ("198503152010011002,Budi,  ,true", "unit", "expected a unit of 1 to 200 characters"),
             ("198503152010011002,Budi,Dinas,yes", "active", "expected true or false"),
@@ -49,7 +49,7 @@ struct RosterImportTests {
             198503152010011003,Ok,Dinas,true
             """)
         #expect(result.issues.map(\.description) == [
-            "line 3, nip: expected an 18-digit NIP",
+            "line 3, nip: expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)",
             "line 3, name: expected a name of 1 to 200 characters",
             "line 3, active: expected true or false",
             "line 4, nip: the same NIP is already on line 2",
