@@ -9,6 +9,16 @@ import PostgresClient
 /// payments paid after it and log entries after it do not count, so a report for a past date gives the
 /// same figures later (except where a registration ended and was reopened in between: `ended_at` keeps
 /// only the latest end).
+///
+/// Where RULES.md is silent:
+/// - `registered` counts every accepted registration, ended ones too (it measures what ASN did);
+///   `active` uses the paid-through month implied by the payments paid by then.
+/// - ASN participation counts sponsors whose roster row is `active`; an inactive ASN can no longer
+///   register, so it is left out of both sides of the ratio. Any accepted registration counts, ended or not.
+/// - Registrations are grouped by the kecamatan where the worker works (the programme area), and every
+///   kecamatan of the catalogue is listed, zeros included, so the table has a stable shape.
+/// - Rejection reasons count error codes (a rejection with three errors adds three), `rejected` counts
+///   commands; replays and scheduled retries are not counted again.
 public struct Report: Sendable, Equatable {
     /// A unit (OPD) of the roster: active roster sponsors, those with at least one accepted registration.
     public struct Unit: Sendable, Equatable {

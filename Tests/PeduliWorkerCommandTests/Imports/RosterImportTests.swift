@@ -26,6 +26,12 @@ struct RosterImportTests {
             ("1985031520100110021,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),
             ("19850315201001100X,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),
             ("１９８５０３１５２０１００１１００２,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),
+            ("198513152010011002,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),  // birth month 13
+            ("198502302010011002,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),  // 30 February
+            ("198503151995011002,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),  // appointed before the birth year + 15
+            ("198503152010001002,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),  // appointment month 00
+            ("198503152010013002,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),  // sex 3
+            ("198503152010011000,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),  // serial 000
             ("198503152010011002,,Dinas,true", "name", "expected a name of 1 to 200 characters"),
             ("198503152010011002,Budi,  ,true", "unit", "expected a unit of 1 to 200 characters"),
             ("198503152010011002,Budi,Dinas,yes", "active", "expected true or false"),
@@ -37,6 +43,13 @@ struct RosterImportTests {
         let result = RosterImport.validate("nip,name,unit,active\n198503152010011009,Ani,Dinas,true\n\(row)\n")
         #expect(result.issues == [ImportIssue(line: 3, field: field, reason: reason)])
         #expect(result.rows.map(\.line) == [2])
+    }
+
+    @Test("PPPK numbers (digits 13-14 a code from 13 to 99) follow rules.allow_pppk")
+    func pppk() {
+        let text = "nip,name,unit,active\n198503152021211002,Pppk,Bappeda,true\n"
+        #expect(RosterImport.validate(text, allowPPPK: true).rows.map(\.nip) == ["198503152021211002"])
+        #expect(RosterImport.validate(text, allowPPPK: false).issues == [ImportIssue(line: 2, field: "nip", reason: "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)")])
     }
 
     @Test("all problems of a file at once, in line order, duplicates pointing at the first line")
