@@ -57,6 +57,24 @@ import Testing
         #expect(try h.sql("SELECT scheme FROM covered_niks WHERE nik = '3374011203800002'")[0].string("scheme") == "APBD Provinsi")
     }
 
+    /// A row the database refuses (here one the command's validation would have caught) fails the whole
+    /// import: the good rows before it are not kept, and the error does not quote the row.
+    @Test func aRefusedRowLeavesNothingBehind() async throws {
+        let h = try PipelineHarness()
+        defer { h.tearDown() }
+        let db = h.database, logger = Self.logger
+        let rows = [Imports.CoveredEntry(nik: "3374015203800001", scheme: "PIJAR SEMAR"),
+                    Imports.CoveredEntry(nik: "337401120380000", scheme: "PIJAR SEMAR")]
+        do {
+            _ = try await PostgresTestSupport.onThread { try Imports.covered(rows, database: db, logger: logger) }
+            Issue.record("a 15-digit NIK was stored")
+        } catch {
+            #expect(!"\(error)".contains("337401120380000"), "\(error)")
+            #expect(!"\(error)".contains("3374015203800001"), "\(error)")
+        }
+        #expect(try h.sql("SELECT count(*) AS n FROM covered_niks")[0].int("n") == 0)
+    }
+
     @Test func rosterCommandReportsEveryBadLineAndWritesNothing() async throws {
         let h = try PipelineHarness()
         defer { h.tearDown() }
