@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import PeduliDomain
+import PeduliWorker
 
 struct RosterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,12 +28,19 @@ struct RosterImportCommand: AsyncParsableCommand {
     var file: String
 
     func run() async throws {
-        let validation = RosterImport.validate(try readImportFile(file))
-        try reportIssues(validation.issues, file: file)
         let configuration = try loadConfiguration(options, requiring: .database)
-        _ = configuration
-        // WIRING: try await PeduliWorker.importRoster(validation.rows, database: configuration.database, ...)
-        throw notWiredYet("roster import")
+        let allowPPPK = configuration.rules.allowPPPK
+        let validation = RosterImport.validate(try readImportFile(file), allowPPPK: allowPPPK)
+        try reportIssues(validation.issues, file: file)
+        let logger = bootstrapLogging(configuration)
+        let database = try configurationStep { try configuration.databaseConfiguration() }
+        let rows = validation.rows.map { Imports.RosterEntry(nip: $0.nip, name: $0.name, unit: $0.unit, active: $0.active) }
+        do {
+            let summary = try await onThread { try Imports.roster(rows, database: database, logger: logger) }
+            print("roster: \(rows.count) rows read, \(summary)")
+        } catch {
+            throw failureExit(error, logger: logger)
+        }
     }
 }
 
@@ -61,12 +70,18 @@ struct CoveredImportCommand: AsyncParsableCommand {
     var file: String
 
     func run() async throws {
-        let validation = CoveredImport.validate(try readImportFile(file))
-        try reportIssues(validation.issues, file: file)
         let configuration = try loadConfiguration(options, requiring: .database)
-        _ = configuration
-        // WIRING: try await PeduliWorker.importCovered(validation.rows, database: configuration.database, ...)
-        throw notWiredYet("covered import")
+        let validation = CoveredImport.validate(try readImportFile(file), today: JakartaDate(Date()))
+        try reportIssues(validation.issues, file: file)
+        let logger = bootstrapLogging(configuration)
+        let database = try configurationStep { try configuration.databaseConfiguration() }
+        let rows = validation.rows.map { Imports.CoveredEntry(nik: $0.nik, scheme: $0.scheme) }
+        do {
+            let summary = try await onThread { try Imports.covered(rows, database: database, logger: logger) }
+            print("covered: \(rows.count) rows read, \(summary)")
+        } catch {
+            throw failureExit(error, logger: logger)
+        }
     }
 }
 

@@ -75,12 +75,6 @@ func bootstrapLogging(_ configuration: WorkerConfiguration) -> Logger {
     return Logger(label: "peduli-worker")
 }
 
-/// Stands in for a pipeline call that is not wired yet: says so and exits 70.
-func notWiredYet(_ command: String) -> ExitCode {
-    printError("peduli-worker: \(command) is not wired yet (the pipeline call is missing in this build)")
-    return ExitCode(ExitCodes.internalError)
-}
-
 /// A `YYYY-MM-DD` argument naming a real day (on the Jakarta calendar, by convention of the caller).
 struct CalendarDate: ExpressibleByArgument, Sendable, Equatable, CustomStringConvertible {
     let year: Int

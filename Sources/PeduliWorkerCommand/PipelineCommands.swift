@@ -4,8 +4,7 @@ import PeduliDomain
 import PeduliWorker
 
 // The commands below validate their arguments and configuration here, then make one call into
-// the pipeline module (PeduliWorker), marked `WIRING:`. Until the pipeline lands, that call is
-// `notWiredYet`, which exits 70.
+// the pipeline module (PeduliWorker) on a thread of their own, mapping failures to exit codes.
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -154,8 +153,25 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfiguration(options, requiring: .database)
-        _ = configuration
-        // WIRING: print(try await PeduliWorker.report(asOf: asOf ?? today in Asia/Jakarta, format: format, ...))
-        throw notWiredYet("report")
+        let logger = bootstrapLogging(configuration)
+        let (database, programme) = try configurationStep {
+            (try configuration.databaseConfiguration(), try configuration.programmeConfiguration())
+        }
+        let day = asOf.map { JakartaDate(year: $0.year, month: $0.month, clampingDay: $0.day) } ?? JakartaDate(Date())
+        let rules = configuration.rules
+        do {
+            let report = try await onThread {
+                try Report.build(
+                    asOf: day, database: database, programme: programme,
+                    baselineInformalWorkers: rules.baselineInformalWorkers, baselineCovered: rules.baselineCovered,
+                    logger: logger)
+            }
+            switch format {
+            case .text: print(report.text, terminator: "")
+            case .json: print(report.json.canonicalString())
+            }
+        } catch {
+            throw failureExit(error, logger: logger)
+        }
     }
 }

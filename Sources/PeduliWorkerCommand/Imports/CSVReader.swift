@@ -145,9 +145,4 @@ enum ImportFormat {
         }
         return (data, all)
     }
-
-    static func isDigits(_ text: String, count: Int) -> Bool {
-        text.utf8.count == count && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-    }
 }
-

@@ -1,4 +1,5 @@
 import Foundation
+import PeduliDomain
 
 /// One row of the other-schemes file (`nik,scheme`).
 struct CoveredRow: Sendable, Equatable {
@@ -9,15 +10,13 @@ struct CoveredRow: Sendable, Equatable {
 
 /// Validates the list of NIKs already funded by another scheme (for example PIJAR SEMAR).
 /// Issues never contain the NIK itself, only the line number.
-///
-/// WIRING: the NIK check here is only "16 digits"; PeduliDomain's NIK validation replaces
-/// `isWellFormedNIK` when it is wired in.
+/// A NIK is checked by the domain's rule (`NIK.parse`: province, embedded birth date, serial).
 enum CoveredImport {
     static let header = ["nik", "scheme"]
 
     static func validate(
         _ text: String,
-        isWellFormedNIK: (String) -> Bool = { ImportFormat.isDigits($0, count: 16) }
+        today: JakartaDate = JakartaDate(Date())
     ) -> ImportValidation<CoveredRow> {
         let (records, issues) = ImportFormat.data(text, header: header)
         var result = ImportValidation<CoveredRow>(issues: issues)
@@ -30,8 +29,8 @@ enum CoveredImport {
             }
             let nik = record.fields[0].trimmingCharacters(in: .whitespaces)
             let scheme = RosterImport.collapse(record.fields[1])
-            if !isWellFormedNIK(nik) {
-                issue("nik", "expected a 16-digit NIK")
+            if NIK.parse(nik, birthDate: nil, reference: today) == nil {
+                issue("nik", "expected a valid 16-digit NIK (province code, date of birth, serial)")
             } else if let first = firstLineOfNIK[nik] {
                 issue("nik", "the same NIK is already on line \(first)")
             } else {

@@ -1,4 +1,5 @@
 import Foundation
+import PeduliDomain
 
 /// One row of the ASN roster file (`nip,name,unit,active`).
 struct RosterRow: Sendable, Equatable {
@@ -11,15 +12,13 @@ struct RosterRow: Sendable, Equatable {
 
 /// Validates a roster file before anything is written, so that a bad file changes nothing and its
 /// author gets every problem at once.
-///
-/// WIRING: the NIP check here is only "18 digits"; the domain's full NIP validation (dates, PPPK
-/// codes, `rules.allow_pppk`) replaces `isWellFormedNIP` when PeduliDomain is wired in.
+/// A NIP is checked by the domain's rule (`NIP.parse`: dates, PPPK codes when `rules.allow_pppk`).
 enum RosterImport {
     static let header = ["nip", "name", "unit", "active"]
 
     static func validate(
         _ text: String,
-        isWellFormedNIP: (String) -> Bool = { ImportFormat.isDigits($0, count: 18) }
+        allowPPPK: Bool = true
     ) -> ImportValidation<RosterRow> {
         let (records, issues) = ImportFormat.data(text, header: header)
         var result = ImportValidation<RosterRow>(issues: issues)
@@ -34,8 +33,8 @@ enum RosterImport {
             let name = collapse(record.fields[1])
             let unit = collapse(record.fields[2])
             let activeText = record.fields[3].trimmingCharacters(in: .whitespaces)
-            if !isWellFormedNIP(nip) {
-                issue("nip", "expected an 18-digit NIP")
+            if NIP.parse(nip, allowPPPK: allowPPPK) == nil {
+                issue("nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)")
             } else if let first = firstLineOfNIP[nip] {
                 issue("nip", "the same NIP is already on line \(first)")
             } else {

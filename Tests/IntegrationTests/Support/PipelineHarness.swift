@@ -67,7 +67,7 @@ final class PipelineHarness: @unchecked Sendable {
         var p = PipelineConfiguration()
         for keyPath: WritableKeyPath<PipelineConfiguration.Topology, String> in [
             \.inboundExchange, \.registrationsQueue, \.paymentsQueue, \.eventsExchange, \.deadExchange,
-            \.deadLettersQueue,
+            \.deadLettersQueue, \.retryQueuePrefix,
         ] {
             p.topology[keyPath: keyPath] = prefix + "." + p.topology[keyPath: keyPath]
         }

@@ -17,9 +17,15 @@ struct CoveredImportTests {
     @Test(
         "bad rows, and no message ever repeats the NIK",
         arguments: [
-            ("337401520380000,PIJAR SEMAR", "nik", "expected a 16-digit NIK"),
-            ("33740152038000011,PIJAR SEMAR", "nik", "expected a 16-digit NIK"),
-            ("3374-15203800001,PIJAR SEMAR", "nik", "expected a 16-digit NIK"),
+            ("337401520380000,PIJAR SEMAR", "nik", "expected a valid 16-digit NIK (province code, date of birth, serial)"),
+            ("33740152038000011,PIJAR SEMAR", "nik", "expected a valid 16-digit NIK (province code, date of birth, serial)"),
+            ("3374-15203800001,PIJAR SEMAR", "nik", "expected a valid 16-digit NIK (province code, date of birth, serial)"),
+            ("1074015203800001,PIJAR SEMAR", "nik", "expected a valid 16-digit NIK (province code, date of birth, serial)"),  // province 10
+            ("3374013203800001,PIJAR SEMAR", "nik", "expected a valid 16-digit NIK (province code, date of birth, serial)"),  // day 32
+            ("3374017203800001,PIJAR SEMAR", "nik", "expected a valid 16-digit NIK (province code, date of birth, serial)"),  // day 72 (a woman born on the 32nd)
+            ("3374011213800001,PIJAR SEMAR", "nik", "expected a valid 16-digit NIK (province code, date of birth, serial)"),  // month 13
+            ("3374013002800001,PIJAR SEMAR", "nik", "expected a valid 16-digit NIK (province code, date of birth, serial)"),  // 30 February
+            ("3374011203800000,PIJAR SEMAR", "nik", "expected a valid 16-digit NIK (province code, date of birth, serial)"),  // serial 0000
             ("3374015203800009,", "scheme", "expected a scheme name of 1 to 100 characters"),
             ("3374015203800001,PIJAR SEMAR", "nik", "the same NIK is already on line 2"),
             ("3374015203800009", nil, "expected 2 columns, found 1"),

@@ -22,10 +22,16 @@ struct RosterImportTests {
     @Test(
         "every bad row is reported with its line and reason",
         arguments: [
-            ("19850315201001100,Budi,Dinas,true", "nip", "expected an 18-digit NIP"),
-            ("1985031520100110021,Budi,Dinas,true", "nip", "expected an 18-digit NIP"),
-            ("19850315201001100X,Budi,Dinas,true", "nip", "expected an 18-digit NIP"),
-            ("１９８５０３１５２０１００１１００２,Budi,Dinas,true", "nip", "expected an 18-digit NIP"),
+            ("19850315201001100,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),
+            ("1985031520100110021,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),
+            ("19850315201001100X,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),
+            ("１９８５０３１５２０１００１１００２,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),
+            ("198513152010011002,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),  // birth month 13
+            ("198502302010011002,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),  // 30 February
+            ("198503151995011002,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),  // appointed before the birth year + 15
+            ("198503152010001002,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),  // appointment month 00
+            ("198503152010013002,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),  // sex 3
+            ("198503152010011000,Budi,Dinas,true", "nip", "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)"),  // serial 000
             ("198503152010011002,,Dinas,true", "name", "expected a name of 1 to 200 characters"),
             ("198503152010011002,Budi,  ,true", "unit", "expected a unit of 1 to 200 characters"),
             ("198503152010011002,Budi,Dinas,yes", "active", "expected true or false"),
@@ -39,6 +45,13 @@ struct RosterImportTests {
         #expect(result.rows.map(\.line) == [2])
     }
 
+    @Test("PPPK numbers (digits 13-14 a code from 13 to 99) follow rules.allow_pppk")
+    func pppk() {
+        let text = "nip,name,unit,active\n198503152021211002,Pppk,Bappeda,true\n"
+        #expect(RosterImport.validate(text, allowPPPK: true).rows.map(\.nip) == ["198503152021211002"])
+        #expect(RosterImport.validate(text, allowPPPK: false).issues == [ImportIssue(line: 2, field: "nip", reason: "expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)")])
+    }
+
     @Test("all problems of a file at once, in line order, duplicates pointing at the first line")
     func manyProblems() {
         let result = RosterImport.validate("""
@@ -49,7 +62,7 @@ struct RosterImportTests {
             198503152010011003,Ok,Dinas,true
             """)
         #expect(result.issues.map(\.description) == [
-            "line 3, nip: expected an 18-digit NIP",
+            "line 3, nip: expected a valid 18-digit NIP (birth date, appointment month or PPPK code, sex, serial)",
             "line 3, name: expected a name of 1 to 200 characters",
             "line 3, active: expected true or false",
             "line 4, nip: the same NIP is already on line 2",

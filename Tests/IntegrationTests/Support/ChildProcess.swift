@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// Runs the built `peduli-worker` executable as operations would, with an environment of our choosing and
+/// its output in files (so a long-running daemon never blocks on a full pipe).
+final class WorkerProcess: @unchecked Sendable {
+    // @unchecked Sendable: `process` is started once in init and afterwards only read or signalled, which
+    // Foundation's Process allows from any thread.
+    let process = Process()
+    let stdoutURL: URL
+    let stderrURL: URL
+
+    /// The executable `swift build` produced: `<repo>/.build/debug/peduli-worker`, found from this file's path.
+    static func executable(filePath: String = #filePath) throws -> URL {
+        var root = URL(fileURLWithPath: filePath)
+        for _ in 0..<4 { root.deleteLastPathComponent() }  // Support, IntegrationTests, Tests, file
+        let url = root.appendingPathComponent(".build/debug/peduli-worker")
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw ChildProcessError(description: "\(url.path) is missing: run `swift build --build-tests` first")
+        }
+        return url
+    }
+
+    /// The environment of this test process without any PEDULI_* variable (so that nothing of the developer's
+    /// configuration leaks in), plus `extra`.
+    static func environment(_ extra: [String: String]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PEDULI_") }
+        for (key, value) in extra { env[key] = value }
+        return env
+    }
+
+    init(_ arguments: [String], environment: [String: String]) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("peduli-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        stdoutURL = dir.appendingPathComponent("stdout")
+        stderrURL = dir.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        process.executableURL = try Self.executable()
+        process.arguments = arguments
+        process.environment = Self.environment(environment)
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        try process.run()
+    }
+
+    var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+
+    /// Waits for the process to exit and returns its status, or fails after `timeout` (killing it).
+    func wait(timeout: Duration = .seconds(60)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now >= deadline {
+                kill(process.processIdentifier, SIGKILL)
+                throw ChildProcessError(description: "peduli-worker \(process.arguments ?? []) did not exit within \(timeout); stderr:\n\(stderr)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(process.terminationReason == .exit, "peduli-worker ended by a signal")
+        return process.terminationStatus
+    }
+
+    /// Runs a one-shot command to completion.
+    static func run(_ arguments: [String], environment: [String: String], timeout: Duration = .seconds(60))
+        async throws -> (status: Int32, stdout: String, stderr: String)
+    {
+        let child = try WorkerProcess(arguments, environment: environment)
+        let status = try await child.wait(timeout: timeout)
+        return (status, child.stdout, child.stderr)
+    }
+}
+
+struct ChildProcessError: Error, CustomStringConvertible {
+    var description: String
+}
+
+extension PipelineHarness {
+    /// The harness database as a URL for PEDULI_DATABASE_URL.
+    var databaseURL: String {
+        get throws {
+            guard let base = ProcessInfo.processInfo.environment["PEDULI_TEST_DATABASE_URL"],
+                var components = URLComponents(string: base)
+            else { throw ChildProcessError(description: "PEDULI_TEST_DATABASE_URL is not set") }
+            components.path = "/" + databaseName
+            return components.string!
+        }
+    }
+}
