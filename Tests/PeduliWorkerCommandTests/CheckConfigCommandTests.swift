@@ -10,7 +10,7 @@ struct CheckConfigCommandTests {
         let directory = try TemporaryDirectory()
         try directory.write("amqp_url", "amqp://worker:topsecret1@broker:5672/%2F\n")
         try directory.write("database_url", "host=db user=worker password='top secret2' dbname=peduli\n")
-        let config = try directory.write("config.yaml", "worker:\n  prefetch: 128\n")
+        let config = try directory.write("config.yaml", "worker:\n  prefetch: 800\n")
         var loader = ConfigurationLoader(environment: [
             "CREDENTIALS_DIRECTORY": directory.path, "PEDULI_ROSTER_ENFORCE": "false",
         ])
@@ -20,7 +20,7 @@ struct CheckConfigCommandTests {
         #expect(!text.contains("topsecret1") && !text.contains("top secret2"))
         #expect(text.contains("amqp://worker:***@broker:5672/%2F  # credential file \(directory.path)/amqp_url"))
         #expect(text.contains("host=db user=worker password=*** dbname=peduli  # credential file"))
-        #expect(text.contains("= 128  # \(config):2"))
+        #expect(text.contains("= 800  # \(config):2"))
         #expect(text.contains("= false  # environment PEDULI_ROSTER_ENFORCE"))
         #expect(text.hasPrefix("# configuration file: \(config)\n"))
         let lines = text.split(separator: "\n").dropFirst()

@@ -78,7 +78,7 @@ import Testing
     @Test func rosterCommandReportsEveryBadLineAndWritesNothing() async throws {
         let h = try PipelineHarness()
         defer { h.tearDown() }
-        let env = ["PEDULI_DATABASE_URL": try h.databaseURL]
+        let env = ["PEDULI_DATABASE_URL": h.databaseURL]
         let bad = try Self.write("""
             nip,name,unit,active
             198503152010011002,Budi Santoso,Dinas Tenaga Kerja,true
@@ -126,7 +126,7 @@ import Testing
     @Test func coveredCommandNeverEchoesANIK() async throws {
         let h = try PipelineHarness()
         defer { h.tearDown() }
-        let env = ["PEDULI_DATABASE_URL": try h.databaseURL]
+        let env = ["PEDULI_DATABASE_URL": h.databaseURL]
         // Line 3: day 32 is no date; line 4: province 10 does not exist; line 5: a duplicate of line 2.
         let niks = ["3374015203800001", "3374013203800002", "1074015203800003", "3374015203800001"]
         let bad = try Self.write("nik,scheme\n" + niks.map { "\($0),PIJAR SEMAR" }.joined(separator: "\n") + "\n")

@@ -52,22 +52,8 @@ import Testing
 
         let metricsPort = 20_000 + Int.random(in: 0..<20_000)
         let t = h.pipeline.topology
-        let env: [String: String] = [
-            "PEDULI_AMQP_URL": try #require(ProcessInfo.processInfo.environment["PEDULI_TEST_AMQP_URL"]),
-            "PEDULI_DATABASE_URL": try h.databaseURL,
-            "PEDULI_WORKER_LOG_LEVEL": "debug",
-            "PEDULI_METRICS_LISTEN": "127.0.0.1:\(metricsPort)",
-            "PEDULI_WORKER_DRAIN_SECONDS": "10",
-            "PEDULI_TOPOLOGY_INBOUND_EXCHANGE": t.inboundExchange,
-            "PEDULI_TOPOLOGY_REGISTRATIONS_QUEUE": t.registrationsQueue,
-            "PEDULI_TOPOLOGY_PAYMENTS_QUEUE": t.paymentsQueue,
-            "PEDULI_TOPOLOGY_EVENTS_EXCHANGE": t.eventsExchange,
-            "PEDULI_TOPOLOGY_DEAD_EXCHANGE": t.deadExchange,
-            "PEDULI_TOPOLOGY_DEAD_QUEUE": t.deadLettersQueue,
-            "PEDULI_TOPOLOGY_RETRY_QUEUE_PREFIX": t.retryQueuePrefix,
-            "PEDULI_TOPOLOGY_RETRY_DELAYS": "1s,2s",
-        ]
-        let worker = try WorkerProcess(["run"], environment: env)
+        let worker = try WorkerProcess.daemon(
+            h, extra: ["PEDULI_WORKER_LOG_LEVEL": "debug", "PEDULI_METRICS_LISTEN": "127.0.0.1:\(metricsPort)"])
         var metrics = ""
         do {
             for body in bodies + invalid {

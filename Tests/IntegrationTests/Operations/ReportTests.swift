@@ -152,7 +152,7 @@ import Testing
 
     /// `peduli-worker report --format json` (and text) from the built executable on the same database.
     static func checkCLI(_ h: PipelineHarness, sent: Sent, report: Report, rejections: [String: Int]) async throws {
-        let env = ["PEDULI_DATABASE_URL": try h.databaseURL]
+        let env = ["PEDULI_DATABASE_URL": h.databaseURL]
         let today = JakartaDate(Date()).description
         let result = try await WorkerProcess.run(["report", "--format", "json", "--as-of", today], environment: env)
         #expect(result.status == 0, "\(result.stderr)")

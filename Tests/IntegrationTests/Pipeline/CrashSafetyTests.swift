@@ -34,20 +34,20 @@ import Testing
         _ = try await h.waitFor("capture running", timeout: .seconds(5)) { _, _ in true }
 
         var kills = 0
-        var worker = try WorkerProcess(h, name: "w0")
-        for round in 1...5 {
+        var worker = try WorkerProcess.daemon(h)
+        for _ in 1...5 {
             try await Task.sleep(for: .milliseconds(Int.random(in: 400...2500)))
-            worker.kill(SIGKILL)
-            _ = await worker.wait(timeout: .seconds(10))
+            worker.signal(SIGKILL)
+            while worker.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
             kills += 1
-            worker = try WorkerProcess(h, name: "w\(round)")
+            worker = try WorkerProcess.daemon(h)
         }
         // Let the last one finish the work, then stop it properly.
         let finished = try await h.waitFor("an outcome event for every command", timeout: .seconds(300)) { e, _ in
             Set(e.compactMap(\.properties.correlationId)).count >= total
         }
-        worker.kill(SIGTERM)
-        let status = await worker.wait(timeout: .seconds(30))
+        worker.signal(SIGTERM)
+        let status = try await worker.wait(timeout: .seconds(30))
         #expect(status == 0, "graceful stop exit status")
         #expect(kills == 5)
 

@@ -34,8 +34,8 @@ final class WorkerProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         stdoutURL = dir.appendingPathComponent("stdout")
         stderrURL = dir.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process.executableURL = try Self.executable()
         process.arguments = arguments
         process.environment = Self.environment(environment)
@@ -76,15 +76,29 @@ struct ChildProcessError: Error, CustomStringConvertible {
     var description: String
 }
 
-extension PipelineHarness {
-    /// The harness database as a URL for PEDULI_DATABASE_URL.
-    var databaseURL: String {
-        get throws {
-            guard let base = ProcessInfo.processInfo.environment["PEDULI_TEST_DATABASE_URL"],
-                var components = URLComponents(string: base)
-            else { throw ChildProcessError(description: "PEDULI_TEST_DATABASE_URL is not set") }
-            components.path = "/" + databaseName
-            return components.string!
-        }
+extension WorkerProcess {
+    /// `peduli-worker run` configured for a harness: its database, its prefixed topology, short retries, no
+    /// metrics endpoint unless `extra` sets one.
+    static func daemon(_ h: PipelineHarness, extra: [String: String] = [:]) throws -> WorkerProcess {
+        let t = h.pipeline.topology
+        var env: [String: String] = [
+            "PEDULI_AMQP_URL": ProcessInfo.processInfo.environment["PEDULI_TEST_AMQP_URL"] ?? "",
+            "PEDULI_DATABASE_URL": h.databaseURL,
+            "PEDULI_METRICS_LISTEN": "",
+            "PEDULI_TOPOLOGY_INBOUND_EXCHANGE": t.inboundExchange,
+            "PEDULI_TOPOLOGY_REGISTRATIONS_QUEUE": t.registrationsQueue,
+            "PEDULI_TOPOLOGY_PAYMENTS_QUEUE": t.paymentsQueue,
+            "PEDULI_TOPOLOGY_EVENTS_EXCHANGE": t.eventsExchange,
+            "PEDULI_TOPOLOGY_DEAD_EXCHANGE": t.deadExchange,
+            "PEDULI_TOPOLOGY_DEAD_QUEUE": t.deadLettersQueue,
+            "PEDULI_TOPOLOGY_RETRY_QUEUE_PREFIX": t.retryQueuePrefix,
+            "PEDULI_TOPOLOGY_RETRY_DELAYS": "1s,2s",
+            "PEDULI_SCHEDULER_INTERVAL_SECONDS": "3600",
+            "PEDULI_WORKER_DRAIN_SECONDS": "10",
+        ]
+        for (key, value) in extra { env[key] = value }
+        return try WorkerProcess(["run"], environment: env)
     }
+
+    func signal(_ number: Int32) { _ = kill(process.processIdentifier, number) }
 }

@@ -17,7 +17,7 @@ struct ConfigurationLoaderTests {
     @Test(
         "defaults < file < environment",
         arguments: [
-            Layering(file: nil, environment: nil, expected: "64", origin: "default"),
+            Layering(file: nil, environment: nil, expected: "400", origin: "default"),
             Layering(file: "10", environment: nil, expected: "10", origin: "file"),
             Layering(file: nil, environment: "20", expected: "20", origin: "environment PEDULI_WORKER_PREFETCH"),
             Layering(file: "10", environment: "20", expected: "20", origin: "environment PEDULI_WORKER_PREFETCH"),
@@ -115,10 +115,10 @@ struct ConfigurationLoaderTests {
             ("security:\n  allowed_publishers:\n    - portal\n", "security.allowed_publishers", .list(["portal"])),
             ("worker.prefetch: 7\n", "worker.prefetch", .scalar("7")),
             ("amqp:\n  tls:\n    verify_peer: false\n", "amqp.tls.verify_peer", .scalar("false")),
-            ("worker:\n  prefetch: ~\n", "worker.prefetch", .scalar("64")),
-            ("worker:\n  prefetch:\n", "worker.prefetch", .scalar("64")),
-            ("", "worker.prefetch", .scalar("64")),
-            ("# only a comment\n", "worker.prefetch", .scalar("64")),
+            ("worker:\n  prefetch: ~\n", "worker.prefetch", .scalar("400")),
+            ("worker:\n  prefetch:\n", "worker.prefetch", .scalar("400")),
+            ("", "worker.prefetch", .scalar("400")),
+            ("# only a comment\n", "worker.prefetch", .scalar("400")),
         ])
     func flatten(yaml: String, key: String, expected: RawValue?) throws {
         let directory = try TemporaryDirectory()

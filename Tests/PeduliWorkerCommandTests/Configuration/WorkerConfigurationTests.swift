@@ -126,8 +126,8 @@ struct WorkerConfigurationTests {
                 yaml: nil, environment: ["PEDULI_METRICS_LISTEN": "9464"], code: "invalid_value",
                 message: "metrics.listen = \"9464\" (from environment PEDULI_METRICS_LISTEN): expected host:port such as 127.0.0.1:9464 or [::1]:9464, or empty to turn it off"),
             BadInput(
-                yaml: nil, environment: ["PEDULI_WORKER_BATCH_SIZE": "100"], code: "invalid_value",
-                message: "worker.batch_size = \"100\" (from environment PEDULI_WORKER_BATCH_SIZE): expected at most worker.prefetch (64), or a batch can never fill"),
+                yaml: nil, environment: ["PEDULI_WORKER_BATCH_SIZE": "500"], code: "invalid_value",
+                message: "worker.batch_size = \"500\" (from environment PEDULI_WORKER_BATCH_SIZE): expected at most worker.prefetch (400), or a batch can never fill"),
             BadInput(
                 yaml: nil, environment: ["PEDULI_AMQP_URL": "http://worker:s3cr3t@broker/"], code: "invalid_value",
                 message: "amqp.url = \"http://worker:***@broker/\" (from environment PEDULI_AMQP_URL): expected an amqp:// or amqps:// URL"),
