@@ -91,7 +91,11 @@ let package = Package(
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(
             name: "PeduliDomainTests",
-            dependencies: ["PeduliDomain", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: [
+                "PeduliDomain", "PeduliSamples",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .testTarget(name: "PeduliWorkerTests", dependencies: ["PeduliWorker", "PeduliDomain"]),
         .testTarget(

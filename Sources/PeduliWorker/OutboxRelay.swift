@@ -47,6 +47,7 @@ final class OutboxRelay: Sendable {
         var leader = false
         let backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(10))
         var failures = 0
+        var lastBacklogReading = ContinuousClock.now - .seconds(60)
         defer { broker.close() }
 
         while !abort.isSet {
@@ -62,6 +63,15 @@ final class OutboxRelay: Sendable {
                         continue
                     }
                     logger.info("outbox relay is the publisher")
+                }
+                if ContinuousClock.now - lastBacklogReading >= .seconds(5) {
+                    lastBacklogReading = ContinuousClock.now
+                    let backlog = try db.query(
+                        """
+                        SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age
+                        FROM outbox WHERE sent_at IS NULL
+                        """)[0]
+                    PipelineMetrics.outbox(backlog: try backlog.int("n"), oldestAgeSeconds: try backlog.double("age"))
                 }
                 let rows = try db.query(
                     """

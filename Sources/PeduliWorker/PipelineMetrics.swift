@@ -3,6 +3,10 @@ import Metrics
 /// The pipeline's metrics, named once here so the README's list and the code cannot drift apart. Labels are
 /// codes and queue names only: never an id, a NIK or anything a sender wrote.
 public enum PipelineMetrics {
+    /// Gauges, 1 while the AMQP connection is open / the database answers / the consumer takes messages.
+    public static let amqpConnectedName = "peduli_amqp_connected"
+    public static let databaseConnectedName = "peduli_database_connected"
+    public static let consumingName = "peduli_consuming"
     /// Commands taken from a work queue, by command (`registration`, `payment`).
     public static let consumedName = "peduli_commands_consumed_total"
     /// Settled messages, by command and outcome (`accepted`, `rejected`, `confirmed`, `parked`, `duplicate`,

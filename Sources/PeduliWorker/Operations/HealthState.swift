@@ -40,9 +40,9 @@ public final class HealthState: Sendable {
     private let consumingGauge: Gauge
 
     public init() {
-        amqpGauge = Gauge(label: PeduliMetricNames.amqpConnected)
-        databaseGauge = Gauge(label: PeduliMetricNames.databaseConnected)
-        consumingGauge = Gauge(label: PeduliMetricNames.consuming)
+        amqpGauge = Gauge(label: PipelineMetrics.amqpConnectedName)
+        databaseGauge = Gauge(label: PipelineMetrics.databaseConnectedName)
+        consumingGauge = Gauge(label: PipelineMetrics.consumingName)
         amqpGauge.record(0)
         databaseGauge.record(0)
         consumingGauge.record(0)
@@ -100,33 +100,4 @@ public final class HealthState: Sendable {
             snapshot.heartbeats.filter { now - $0.value > maxSilence }.keys.sorted()
         }
     }
-}
-
-// MARK: - Metric names
-
-/// The names of the worker's metrics, in one place so that dashboards and alerts can rely on them.
-/// Labels must never carry personal data (no NIK, phone or address): use codes and queue names.
-public enum PeduliMetricNames {
-    /// Gauge, 1 while the AMQP connection is open.
-    public static let amqpConnected = "peduli_amqp_connected"
-    /// Gauge, 1 while the database connection is usable.
-    public static let databaseConnected = "peduli_database_connected"
-    /// Gauge, 1 while the consumer is taking messages.
-    public static let consuming = "peduli_consuming"
-    /// Counter, label `queue`, `outcome` (`accepted`, `rejected`, `parked`, `retried`, `duplicate`).
-    public static let messagesProcessed = "peduli_messages_processed_total"
-    /// Counter, label `reason` (the contract's park reason code).
-    public static let messagesParked = "peduli_messages_parked_total"
-    /// Counter, label `event_type`.
-    public static let eventsPublished = "peduli_events_published_total"
-    /// Gauge, events written to the outbox and not yet confirmed by the broker.
-    public static let outboxPending = "peduli_outbox_pending"
-    /// Timer, label `queue`: from delivery to acknowledgement.
-    public static let processingDuration = "peduli_message_processing_seconds"
-    /// Timer: one database transaction for a batch.
-    public static let batchDuration = "peduli_batch_seconds"
-    /// Counter, label `event_type`: reminders emitted by the scheduler.
-    public static let remindersEmitted = "peduli_reminders_emitted_total"
-    /// Counter, label `dependency` (`amqp`, `database`): reconnections after a loss.
-    public static let reconnects = "peduli_reconnects_total"
 }
