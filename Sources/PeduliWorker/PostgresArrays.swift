@@ -3,22 +3,26 @@ import PostgresClient
 /// PostgreSQL array literals for `= ANY($1::text[])` and `unnest(...)` parameters, so a whole batch travels
 /// in one parameter instead of one statement per row. Values still travel apart from the SQL text.
 enum PostgresArray {
+    /// Built byte by byte: this runs for every column of every batch while the transaction is open.
     static func text(_ values: [String?]) -> String {
-        var out = "{"
+        var out: [UInt8] = []
+        out.reserveCapacity(values.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
+        out.append(UInt8(ascii: "{"))
         for (index, value) in values.enumerated() {
-            if index > 0 { out += "," }
+            if index > 0 { out.append(UInt8(ascii: ",")) }
             guard let value else {
-                out += "NULL"
+                out.append(contentsOf: [0x4E, 0x55, 0x4C, 0x4C])  // NULL
                 continue
             }
-            out += "\""
-            for ch in value.unicodeScalars {
-                if ch == "\"" || ch == "\\" { out += "\\" }
-                out.unicodeScalars.append(ch)
+            out.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+                out.append(byte)
             }
-            out += "\""
+            out.append(UInt8(ascii: "\""))
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func text(_ values: [String]) -> String { text(values.map { Optional($0) }) }

@@ -10,8 +10,15 @@ import PostgresClient
 /// - each reminder once per registration, kind and month (`reminders_sent` primary key).
 public enum Schema {
     public static let migrations: [Migration] = [
-        Migration(version: 1, name: "programme schema", sql: v1)
+        Migration(version: 1, name: "programme schema", sql: v1),
+        Migration(version: 2, name: "registrations by nik", sql: v2),
     ]
+
+    /// A payment asks whether the worker's NIK was registered again after its registration; without a plain
+    /// index on `nik` (the unique one covers open registrations only) that scans the table per payment.
+    static let v2 = """
+        CREATE INDEX registrations_nik ON registrations (nik, accepted_at);
+        """
 
     static let v1 = """
         CREATE EXTENSION IF NOT EXISTS btree_gist;

@@ -6,7 +6,9 @@ import Foundation
 /// `@unchecked Sendable`: every access to `items` and `closed` happens with `condition` locked.
 final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var items: [Element] = []
+    /// Taken slots are set to nil at once, so a batch is released as soon as it is popped (the array is
+    /// compacted now and then, not on every pop).
+    private var items: [Element?] = []
     private var head = 0
     private var closed = false
 
@@ -51,8 +53,12 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     private func takeLocked() -> Element? {
         guard head < items.count else { return nil }
         let element = items[head]
+        items[head] = nil
         head += 1
-        if head > 1024 && head * 2 > items.count {
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 64 && head * 2 > items.count {
             items.removeFirst(head)
             head = 0
         }
