@@ -17,7 +17,7 @@ fresh_database() {
   local roster=${1:-16000}
   DB_NAME="bench_$(date +%Y%m%d_%H%M%S)_$$"
   DB_URL="${PEDULI_TEST_DATABASE_URL%/*}/$DB_NAME"
-  "$SERVICES" psql -q -c "CREATE DATABASE $DB_NAME" >/dev/null
+  psql -q "$PEDULI_TEST_DATABASE_URL" -c "CREATE DATABASE $DB_NAME" >/dev/null
   PEDULI_DATABASE_URL="$DB_URL" PEDULI_AMQP_URL="$PEDULI_TEST_AMQP_URL" "$WORKER_BIN" migrate >/dev/null
   "$BENCH_BIN" roster --count "$roster" \
     | psql -q "$DB_URL" -c "\\copy sponsors (nip,name,unit,active) FROM STDIN WITH (FORMAT csv, HEADER true)"
