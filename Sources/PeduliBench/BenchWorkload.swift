@@ -79,7 +79,7 @@ struct BenchWorkload {
 
     static let registrationRejections = [
         "invalid_nik", "age_above_limit", "unknown_sponsor", "excluded_work_status", "outside_programme_area",
-        "missing_field", "invalid_type", "not_actively_working", "invalid_phone", "unknown_occupation",
+        "missing_field", "invalid_type", "not_actively_working", "invalid_phone", "unknown_occupation", "ineligible_occupation",
     ]
     static let paymentRejections = ["amount_mismatch", "invalid_months", "invalid_value", "unknown_sponsor"]
     static let deadLetterKinds = [
@@ -144,7 +144,8 @@ struct BenchWorkload {
         case "invalid_type": b = b.setting("worker.actively_working", to: .string("yes"))
         case "not_actively_working": b = b.setting("worker.actively_working", to: .bool(false))
         case "invalid_phone": b = b.setting("worker.phone", to: .string("0212345"))
-        default: b = b.setting("worker.occupation", to: .string("P999"))
+        case "ineligible_occupation": b = b.setting("worker.occupation", to: .string("P030"))
+        default: b = b.setting("worker.occupation", to: .string("P900"))
         }
         return make(seq, "registration.submit", b, .rejected, kind)
     }
