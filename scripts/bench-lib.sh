@@ -21,6 +21,8 @@ fresh_database() {
   PEDULI_DATABASE_URL="$DB_URL" PEDULI_AMQP_URL="$PEDULI_TEST_AMQP_URL" "$WORKER_BIN" migrate >/dev/null
   "$BENCH_BIN" roster --count "$roster" \
     | psql -q "$DB_URL" -c "\\copy sponsors (nip,name,unit,active) FROM STDIN WITH (FORMAT csv, HEADER true)"
+  # An experiment on the schema (e.g. an index) without touching the worker: BENCH_EXTRA_SQL.
+  if [ -n "${BENCH_EXTRA_SQL:-}" ]; then psql -q "$DB_URL" -c "$BENCH_EXTRA_SQL"; say "extra SQL: $BENCH_EXTRA_SQL"; fi
   say "database $DB_NAME: migrated, roster of $roster sponsors"
 }
 
