@@ -137,15 +137,16 @@ struct LoadCommand: ParsableCommand {
             }
         } else {
             try phase("mixed") {
+                // Payments only for registrations already accepted; when none is available, a registration
+                // takes its place, so the run still sends registrations + payments commands.
                 var r = 0, p = 0
-                while r < registrations || p < payments {
+                let total = registrations + payments
+                while r + p < total {
                     let wantPayment = p < payments && (r >= registrations || (r + p) % 2 == 1)
                     if wantPayment, gen.payable.count > paymentLag || r >= registrations, let m = gen.nextPayment() {
                         try send(m); p += 1
-                    } else if r < registrations {
-                        try send(gen.nextRegistration()); r += 1
                     } else {
-                        break
+                        try send(gen.nextRegistration()); r += 1
                     }
                 }
             }
