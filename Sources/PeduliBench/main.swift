@@ -5,7 +5,7 @@ struct PeduliBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peduli-bench",
         abstract: "Benchmarks for peduli-worker's clients and pipeline.",
-        subcommands: [AMQPRoundTripCommand.self]
+        subcommands: [LoadCommand.self, RosterCommand.self, TapCommand.self, AMQPRoundTripCommand.self]
     )
 }
 

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Checks a fault or cluster run: the load generator's record (published and received), the processing log and
+the table counts. Usage: run-check.py RECORD LOG COUNTS KILLED RMQ_RESTARTS PG_RESTARTS RESULT WORKER_EXIT"""
+import sys, json, collections
+record, logf, counts, killed, rmq, pg, out, worker_exit = sys.argv[1:]
+regs_db, pays_db, unsent = map(int, counts.split("\t"))
+pub, outs = {}, collections.defaultdict(list)
+for line in open(record):
+    f = line.rstrip("\n").split("\t")
+    if f[0] == "P": pub[int(f[1])] = (f[2], f[3], f[4])
+    elif f[0] == "O": outs[int(f[1])].append((f[2], f[3], f[4]))
+final = collections.Counter(); retries = collections.Counter(); nulls = 0
+for line in open(logf):
+    mid, attempt, outcome = line.rstrip("\n").split("\t")
+    if mid == "-": nulls += 1; continue
+    if outcome == "retry_scheduled": retries[mid] += 1
+    else: final[mid] += 1
+v = collections.Counter(); examples = collections.defaultdict(list)
+def bad(kind, seq): v[kind] += 1; len(examples[kind]) < 5 and examples[kind].append(seq)
+accepted_regs, confirmed_pays, dup_events = set(), set(), 0
+for seq, (mid, exp, kind) in pub.items():
+    got = outs.get(seq, [])
+    if not got: bad("lost (no event or dead letter received)", seq); continue
+    types = {t for t, _, _ in got}
+    ids = {i for _, i, _ in got}
+    dup_events += len(got) - len(ids)
+    if len(types) > 1: bad("more than one kind of outcome", seq)
+    if len(ids) > 1 and "parked" not in types: bad("several distinct events for one command", seq)
+    if "registration.accepted" in types: accepted_regs.add(seq)
+    if "payment.confirmed" in types: confirmed_pays.add(seq)
+    valid_id = kind not in ("missing_message_id", "invalid_message_id")
+    if valid_id and mid != "-":
+        n = final.get(mid, 0)
+        if n != 1: bad(f"processing_log final rows != 1", seq)
+for mid, n in final.items():
+    if n > 1: bad("duplicate processing_log outcome", mid)
+if regs_db != len(accepted_regs): bad(f"registrations in db {regs_db} != accepted events {len(accepted_regs)}", -1)
+if pays_db != len(confirmed_pays): bad(f"payments in db {pays_db} != confirmed events {len(confirmed_pays)}", -1)
+if unsent: bad(f"outbox still has {unsent} unsent events", -1)
+if worker_exit != "0": bad(f"worker exit code after SIGTERM {worker_exit}", -1)
+res = dict(commands=len(pub), sigkills=int(killed), rabbitmq_restarts=int(rmq), postgres_restarts=int(pg),
+           outcomes_received=sum(1 for s in pub if outs.get(s)), registrations_db=regs_db, payments_db=pays_db,
+           accepted_events=len(accepted_regs), confirmed_events=len(confirmed_pays),
+           redelivered_duplicate_events=dup_events, retry_rows=sum(retries.values()),
+           null_message_id_rows=nulls, violations=dict(v), examples={k: x for k, x in examples.items()})
+json.dump(res, open(out, "w"), indent=2)
+print("\n== fault run ==")
+for k in ["commands", "sigkills", "rabbitmq_restarts", "postgres_restarts", "outcomes_received", "registrations_db",
+          "accepted_events", "payments_db", "confirmed_events", "redelivered_duplicate_events", "retry_rows", "null_message_id_rows"]:
+    print(f"{k:32} {res[k]}")
+lost = v.get("lost (no event or dead letter received)", 0)
+dup = sum(n for k, n in v.items() if "duplicate" in k or "more than one" in k or "several" in k)
+print(f"{'lost':32} {lost}\n{'duplicated':32} {dup}")
+print("violations: " + (json.dumps(dict(v)) + " examples " + json.dumps(examples) if v else "none"))
+print(f"result: {out}")
+sys.exit(1 if v else 0)
