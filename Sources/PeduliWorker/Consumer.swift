@@ -104,7 +104,7 @@ final class Consumer: Sendable {
                 }
                 if let batch = machine.tick(at: clock.now) { toDatabase.push(batch) }
                 if machine.phase == .finished { break }
-                let idle: Duration = machine.inFlightCount > 0 ? .milliseconds(1) : .milliseconds(100)
+                let idle: Duration = machine.inFlightCount > 0 ? .milliseconds(2) : .milliseconds(100)
                 let wait = machine.waitBudget(at: clock.now, idle: idle)
                 guard let event = try connection.nextEvent(timeout: wait) else { continue }
                 switch event {

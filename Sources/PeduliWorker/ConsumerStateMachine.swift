@@ -5,8 +5,8 @@
 /// - a batch closes when it holds `batchSize` deliveries or `maxWait` after its first delivery;
 /// - at most `maxInFlight` batches wait for the database; deliveries keep arriving (bounded by prefetch);
 /// - a committed batch is acknowledged with one multiple-ack, after the individual nacks of the deliveries
-///   that must come back; batches complete in the order they were submitted, so a multiple-ack never
-///   covers a delivery that is not decided yet;
+///   that must come back; several database threads may finish batches out of order, so a finished batch
+///   waits until every earlier one has finished: a multiple-ack never covers a delivery not decided yet;
 /// - after a reconnect, deliveries of the old channel are never acknowledged on the new one (generations);
 /// - a stop cancels the consumers, decides and acknowledges what arrived, then finishes.
 public struct ConsumerStateMachine<Item: Sendable>: Sendable {
@@ -44,6 +44,8 @@ public struct ConsumerStateMachine<Item: Sendable>: Sendable {
     private var collecting: [Item] = []
     private var collectingSince: Instant?
     private var inFlight: [(id: UInt64, generation: UInt64)] = []
+    /// Batches finished before an earlier one, waiting for their turn to be acknowledged.
+    private var finishedEarly: [UInt64: (dispositions: [Disposition], items: [Item])] = [:]
     private var nextBatchID: UInt64 = 1
 
     public init(batchSize: Int, maxWait: Duration, maxInFlight: Int, deliveryTag: @escaping @Sendable (Item) -> UInt64) {
@@ -79,11 +81,20 @@ public struct ConsumerStateMachine<Item: Sendable>: Sendable {
     /// The database thread finished a batch. Returns the acknowledgements to send now (none when the batch
     /// belongs to a channel that is gone: the broker redelivers those, and the inbox makes them no-ops).
     public mutating func completed(batchID: UInt64, dispositions: [Disposition], items: [Item]) -> [Action] {
-        guard let index = inFlight.firstIndex(where: { $0.id == batchID }) else { return [] }
-        precondition(index == 0, "batches complete in submission order")
-        let entry = inFlight.removeFirst()
-        defer { finishIfDrained() }
-        guard entry.generation == generation else { return [] }
+        guard inFlight.contains(where: { $0.id == batchID }) else { return [] }
+        finishedEarly[batchID] = (dispositions, items)
+        var actions: [Action] = []
+        while let head = inFlight.first, let result = finishedEarly.removeValue(forKey: head.id) {
+            inFlight.removeFirst()
+            if head.generation == generation {
+                actions += acknowledgements(dispositions: result.dispositions, items: result.items)
+            }
+        }
+        finishIfDrained()
+        return actions
+    }
+
+    private func acknowledgements(dispositions: [Disposition], items: [Item]) -> [Action] {
         var actions: [Action] = []
         var highestAck: UInt64?
         for (item, disposition) in zip(items, dispositions) {

@@ -42,8 +42,11 @@ public struct PipelineConfiguration: Sendable, Equatable {
     public var batchSize = 200
     /// How long a partly filled batch waits for more deliveries before it is decided anyway.
     public var batchMaxWait: Duration = .milliseconds(5)
+    /// Threads deciding batches, each with its own PostgreSQL session: one decides while another waits for
+    /// the server.
+    public var databaseThreads = 2
     /// Batches handed to the database before the consumer waits for their commit.
-    public var maxBatchesInFlight = 2
+    public var maxBatchesInFlight = 3
     /// Bound on a graceful stop: finish, acknowledge and flush within this time, then exit anyway.
     public var drain: Duration = .seconds(20)
     /// Bodies above this size are parked as `too_large` without being parsed.

@@ -73,15 +73,19 @@ public struct WorkerService: Service {
         let consumer = Consumer(
             amqp: amqp, pipeline: pipeline, toDatabase: toDatabase, fromDatabase: fromDatabase, health: health,
             logger: logger)
-        let databaseLoop = DatabaseLoop(
-            database: database, programme: programme, pipeline: pipeline, workerUser: workerUser, input: toDatabase,
-            output: fromDatabase, health: health, logger: logger)
+        let databaseLoops = (0..<max(1, pipeline.databaseThreads)).map { _ in
+            DatabaseLoop(
+                database: database, programme: programme, pipeline: pipeline, workerUser: workerUser,
+                input: toDatabase, output: fromDatabase, health: self.health, logger: logger)
+        }
         let relay = OutboxRelay(amqp: amqp, database: database, pipeline: pipeline, health: health, logger: logger)
         let scheduler = ReminderScheduler(
             database: database, programme: programme, pipeline: pipeline, health: health, logger: logger)
 
         let consumerThread = OwnedThread(name: "peduli-consumer") { consumer.run() }
-        let databaseThread = OwnedThread(name: "peduli-database") { databaseLoop.run() }
+        let databaseThreads = databaseLoops.enumerated().map { index, loop in
+            OwnedThread(name: "peduli-database-\(index)") { loop.run() }
+        }
         let relayThread = OwnedThread(name: "peduli-relay") { relay.run() }
         let schedulerThread = OwnedThread(name: "peduli-scheduler") { scheduler.run() }
 
@@ -107,8 +111,8 @@ public struct WorkerService: Service {
         consumer.stopRequested.set()
         let drainedInTime = await waitUntil(deadline) {
             await consumerThread.join()
-            databaseLoop.inputClosed.set()
-            await databaseThread.join()
+            for loop in databaseLoops { loop.inputClosed.set() }
+            for thread in databaseThreads { await thread.join() }
             relay.stopWhenEmpty.set()
             await relayThread.join()
         }
@@ -116,11 +120,11 @@ public struct WorkerService: Service {
             logger.warning("drain time over; stopping with work unfinished (it stays unacknowledged or unsent)")
         }
         consumer.abort.set()
-        databaseLoop.abort.set()
+        for loop in databaseLoops { loop.abort.set() }
         relay.abort.set()
         scheduler.stop.set()
         await consumerThread.join()
-        await databaseThread.join()
+        for thread in databaseThreads { await thread.join() }
         await relayThread.join()
         await schedulerThread.join()
         logger.info("peduli-worker stopped", metadata: ["drained": "\(drainedInTime)"])

@@ -62,6 +62,21 @@ struct ConsumerStateMachineTests {
         #expect(actions == [.nack(deliveryTag: 9), .ack(deliveryTag: 8, multiple: true)])
     }
 
+    @Test func aBatchFinishedEarlyWaitsForTheEarlierOne() {
+        var m = machine(batchSize: 1, maxInFlight: 3)
+        let first = m.received(1, at: t0)!
+        let second = m.received(2, at: t0)!
+        let third = m.received(3, at: t0)!
+        #expect(m.completed(batchID: third.id, dispositions: [.ack], items: third.items).isEmpty)
+        #expect(m.completed(batchID: second.id, dispositions: [.requeue], items: second.items).isEmpty)
+        #expect(m.inFlightCount == 3)
+        #expect(
+            m.completed(batchID: first.id, dispositions: [.ack], items: first.items) == [
+                .ack(deliveryTag: 1, multiple: true), .nack(deliveryTag: 2), .ack(deliveryTag: 3, multiple: true),
+            ])
+        #expect(m.inFlightCount == 0)
+    }
+
     @Test func batchesOfALostChannelAreNeverAcknowledged() {
         var m = machine(batchSize: 1)
         let old = m.received(1, at: t0)!

@@ -51,6 +51,7 @@ enum ConfigurationKeys {
         .init("database.statement_timeout_ms", "30000", "server-side statement timeout; 0: none"),
         // Worker
         .init("worker.prefetch", "400", "unacknowledged deliveries the broker may send ahead (basic.qos)"),
+        .init("worker.database_threads", "2", "threads deciding batches, each with its own database session"),
         .init("worker.batch_size", "200", "messages decided and stored in one database transaction; at most worker.prefetch"),
         .init("worker.batch_max_wait_ms", "5", "how long a partial batch waits for more messages"),
         .init("worker.drain_seconds", "20", "on SIGTERM, time to finish and acknowledge what is in flight"),

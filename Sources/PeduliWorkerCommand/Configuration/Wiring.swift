@@ -39,6 +39,8 @@ extension WorkerConfiguration {
         p.prefetch = worker.prefetch
         p.batchSize = worker.batchSize
         p.batchMaxWait = .milliseconds(worker.batchMaxWaitMilliseconds)
+        p.databaseThreads = worker.databaseThreads
+        p.maxBatchesInFlight = worker.databaseThreads + 1
         p.drain = .seconds(worker.drainSeconds)
         p.maxMessageBytes = worker.maxMessageBytes
         p.allowedPublishers = Set(security.allowedPublishers)

@@ -39,6 +39,8 @@ struct WorkerTuning: Sendable, Equatable {
     var prefetch: Int = 400
     /// `worker.batch_size`, default 200; never above `prefetch` (a batch could not fill).
     var batchSize: Int = 200
+    /// `worker.database_threads`, default 2.
+    var databaseThreads: Int = 2
     /// `worker.batch_max_wait_ms`, default 5.
     var batchMaxWaitMilliseconds: Int = 5
     /// `worker.drain_seconds`, default 20: graceful stop bound; systemd's TimeoutStopSec must exceed it.
@@ -201,6 +203,7 @@ struct WorkerConfiguration: Sendable {
                         expected: "at most worker.prefetch (\(configuration.worker.prefetch)), or a batch can never fill")
         }
         configuration.worker.batchMaxWaitMilliseconds = reader.integer("worker.batch_max_wait_ms", in: 0...60_000)
+        configuration.worker.databaseThreads = reader.integer("worker.database_threads", in: 1...16)
         configuration.worker.drainSeconds = reader.integer("worker.drain_seconds", in: 1...3600)
         configuration.worker.maxMessageBytes = reader.integer("worker.max_message_bytes", in: 1...16_777_216)
         configuration.worker.startupWaitSeconds = reader.integer("worker.startup_wait_seconds", in: 0...86_400)
