@@ -378,21 +378,27 @@ final class CommandProcessor {
             state.facts.processed.insert(inboxKey)
         }
 
+        /// A command key decided before: the same content is replayed, other content is parked. True when
+        /// the message is settled that way.
+        func settledEarlier(_ kind: CommandKind, key: String?, identity: String) -> Bool {
+            let kindKey = kind.rawValue + "\u{0}" + (key ?? "")
+            guard let key, let stored = state.facts.outcomes[kindKey] else { return false }
+            if state.isSame(stored, kindKey: kindKey, identity: identity) {
+                writes.outbox.append(replay(stored, context: c, at: decidedAt))
+                log("replayed", key: key)
+            } else {
+                park(.conflictingDuplicate, "\(kind == .payment ? "payment_id" : "registration_id") was decided before with other content", key: key)
+            }
+            return true
+        }
+
         switch message.body {
         case .park(let reason, let detail):
             park(reason, detail, key: nil)
 
         case .registration(let draft, let identity):
             let key = draft.registrationID.map(Self.key)
-            if let key, let stored = state.facts.outcomes["registration\u{0}" + key] {
-                if state.isSame(stored, kindKey: "registration\u{0}" + key, identity: identity) {
-                    writes.outbox.append(replay(stored, context: c, at: decidedAt))
-                    log("replayed", key: key)
-                } else {
-                    park(.conflictingDuplicate, "registration_id was decided before with other content", key: key)
-                }
-                return
-            }
+            if settledEarlier(.registration, key: key, identity: identity) { return }
             var facts = RegistrationFacts(sponsor: draft.lookupSponsorNIP.flatMap { state.facts.sponsors[$0] })
             var lapsed: [UUID] = []
             if let nik = draft.lookupNIK?.digits {
@@ -433,15 +439,7 @@ final class CommandProcessor {
 
         case .payment(let draft, let identity):
             let key = draft.paymentID
-            if let key, let stored = state.facts.outcomes["payment\u{0}" + key] {
-                if state.isSame(stored, kindKey: "payment\u{0}" + key, identity: identity) {
-                    writes.outbox.append(replay(stored, context: c, at: decidedAt))
-                    log("replayed", key: key)
-                } else {
-                    park(.conflictingDuplicate, "payment_id was decided before with other content", key: key)
-                }
-                return
-            }
+            if settledEarlier(.payment, key: key, identity: identity) { return }
             let facts = PaymentFacts(
                 payer: draft.lookupPayerNIP.flatMap { state.facts.sponsors[$0] },
                 registration: draft.lookupRegistrationID.flatMap { state.facts.registrations[$0] })
