@@ -88,6 +88,9 @@ let package = Package(
             ]
         ),
 
+        // Helpers shared by test targets (never shipped).
+        .target(name: "PeduliTestSupport", path: "Tests/PeduliTestSupport"),
+
         // Unit tests: fast, no servers.
         .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
@@ -99,7 +102,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .testTarget(name: "PeduliWorkerTests", dependencies: ["PeduliWorker", "PeduliDomain"]),
+        .testTarget(name: "PeduliWorkerTests", dependencies: ["PeduliWorker", "PeduliDomain", "PeduliTestSupport"]),
         .testTarget(
             name: "PeduliWorkerCommandTests",
             dependencies: ["PeduliWorkerCommand", "PeduliWorker"]
@@ -109,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "AMQPClient", "PostgresClient", "PeduliDomain", "PeduliWorker", "PeduliSamples",
+                "AMQPClient", "PostgresClient", "PeduliDomain", "PeduliWorker", "PeduliSamples", "PeduliTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
