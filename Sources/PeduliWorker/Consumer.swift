@@ -35,13 +35,6 @@ final class Consumer: Sendable {
         self.logger = logger
     }
 
-    /// Declares the topology once, so a mismatch stops the start-up with a precise error before anything runs.
-    func declareTopology() throws {
-        let connection = try AMQPConnection(configuration: amqp.named("peduli-worker setup"))
-        defer { connection.close() }
-        try TopologyDeclaration(pipeline.topology).declare(on: connection)
-    }
-
     func run() {
         let p = pipeline
         var machine = ConsumerStateMachine<AMQPDelivery>(
@@ -123,7 +116,6 @@ final class Consumer: Sendable {
                 logger.warning("consumer lost the broker; reconnecting", metadata: ["error": "\(error)"])
                 health.setAMQPConnected(false)
                 health.setConsuming(false)
-                machine.connectionLost()
                 broker.connectionLost(error)
                 if machine.phase == .draining { break }
             }

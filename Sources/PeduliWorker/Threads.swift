@@ -3,14 +3,13 @@ import Foundation
 /// A FIFO handed between the threads the worker owns (consumer, database, relay). Blocking waits use a
 /// condition variable, so these threads never touch Swift's cooperative pool.
 ///
-/// `@unchecked Sendable`: every access to `items` and `closed` happens with `condition` locked.
+/// `@unchecked Sendable`: every access to `items` and `head` happens with `condition` locked.
 final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     /// Taken slots are set to nil at once, so a batch is released as soon as it is popped (the array is
     /// compacted now and then, not on every pop).
     private var items: [Element?] = []
     private var head = 0
-    private var closed = false
 
     func push(_ element: Element) {
         condition.lock()
@@ -19,13 +18,12 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Waits up to `timeout` for an element; nil on timeout or when closed and empty.
+    /// Waits up to `timeout` for an element; nil on timeout.
     func pop(timeout: Duration) -> Element? {
         let deadline = Date().addingTimeInterval(timeout.seconds)
         condition.lock()
         defer { condition.unlock() }
         while head == items.count {
-            if closed { return nil }
             if !condition.wait(until: deadline) { break }
         }
         return takeLocked()
@@ -41,13 +39,6 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return items.count - head
-    }
-
-    func close() {
-        condition.lock()
-        closed = true
-        condition.broadcast()
-        condition.unlock()
     }
 
     private func takeLocked() -> Element? {
@@ -111,11 +102,6 @@ final class OwnedThread: @unchecked Sendable {
             }
             if done { continuation.resume() }
         }
-    }
-
-    /// Blocks the calling thread (never an async context) until the loop ends.
-    func joinBlocking() {
-        while !isFinished { Thread.sleep(forTimeInterval: 0.005) }
     }
 }
 

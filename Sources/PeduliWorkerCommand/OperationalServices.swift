@@ -3,16 +3,9 @@ import PeduliWorker
 import Prometheus
 import ServiceLifecycle
 
-/// The operational shell `run` puts around the pipeline: logging, metrics, health, systemd.
-///
-/// WIRING: in `RunCommand.run()`:
-/// ```
-/// let shell = OperationalServices.bootstrap(configuration)
-/// let pipeline = ... PeduliWorker service(s), given shell.health, shell.notifier, shell.logger ...
-/// try await shell.serviceGroup(pipeline: [pipeline], configuration: configuration).run()
-/// ```
-/// The pipeline sends `READY=1` (once consuming) and `STOPPING=1` (on shutdown) through
-/// `notifier`, updates `health`, and calls `health.heartbeat(_:)` from each of its loops.
+/// The operational shell `run` puts around the pipeline: logging, metrics, health, systemd. The pipeline
+/// (`WorkerService`) sends `READY=1` once consuming and `STOPPING=1` on shutdown through `notifier`, updates
+/// `health`, and each of its loops calls `health.heartbeat(_:)`, which is what the watchdog vouches for.
 struct OperationalServices {
     let registry: PrometheusCollectorRegistry
     let health: HealthState

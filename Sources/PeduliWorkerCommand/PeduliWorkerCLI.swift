@@ -35,7 +35,7 @@ enum ExitCodes {
     static let usage: Int32 = 64
     /// The broker or database did not answer within `worker.startup_wait_seconds`.
     static let dependencyUnavailable: Int32 = 69
-    /// A bug, or a command whose pipeline call is not wired yet.
+    /// A bug: an error nothing above could classify.
     static let internalError: Int32 = 70
     static let configuration: Int32 = 78
 }
