@@ -45,6 +45,11 @@ final class WorkerProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// A test that fails half-way must not leave a daemon behind: whatever still runs is killed.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
