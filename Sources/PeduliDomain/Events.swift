@@ -103,14 +103,8 @@ public struct RegistrationRejectedEvent: PeduliEvent {
     public let replayed: Bool
 
     public init(draft: RegistrationDraft, errors: [RuleViolation], eventID: UUID, occurredAt: Date, replayed: Bool = false) {
-        self.init(registrationID: draft.registrationID, sponsorNIP: draft.sponsorNIP?.value, errors: errors,
-                  eventID: eventID, occurredAt: occurredAt, replayed: replayed)
-    }
-
-    public init(registrationID: UUID?, sponsorNIP: String?, errors: [RuleViolation], eventID: UUID,
-                occurredAt: Date, replayed: Bool = false) {
-        self.registrationID = registrationID
-        self.sponsorNIP = sponsorNIP
+        self.registrationID = draft.registrationID
+        self.sponsorNIP = draft.sponsorNIP?.value
         self.errors = errors
         self.eventID = eventID
         self.occurredAt = occurredAt
@@ -170,14 +164,8 @@ public struct PaymentRejectedEvent: PeduliEvent {
     public let replayed: Bool
 
     public init(draft: PaymentDraft, errors: [RuleViolation], eventID: UUID, occurredAt: Date, replayed: Bool = false) {
-        self.init(paymentID: draft.paymentID, registrationID: draft.registrationID, errors: errors,
-                  eventID: eventID, occurredAt: occurredAt, replayed: replayed)
-    }
-
-    public init(paymentID: String?, registrationID: UUID?, errors: [RuleViolation], eventID: UUID,
-                occurredAt: Date, replayed: Bool = false) {
-        self.paymentID = paymentID
-        self.registrationID = registrationID
+        self.paymentID = draft.paymentID
+        self.registrationID = draft.registrationID
         self.errors = errors
         self.eventID = eventID
         self.occurredAt = occurredAt

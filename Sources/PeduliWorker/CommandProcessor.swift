@@ -211,7 +211,7 @@ final class CommandProcessor {
             case .registration(let draft, let identity):
                 if let id = draft.registrationID {
                     outcomeKinds.append("registration")
-                    outcomeKeys.append(Self.key(id))
+                    outcomeKeys.append(id.canonicalString)
                     outcomeContents.append(identity)
                 }
                 if let nip = draft.lookupSponsorNIP { nips.insert(nip) }
@@ -223,7 +223,7 @@ final class CommandProcessor {
                     outcomeContents.append(identity)
                 }
                 if let nip = draft.lookupPayerNIP { nips.insert(nip) }
-                if let id = draft.lookupRegistrationID { registrationIDs.insert(Self.key(id)) }
+                if let id = draft.lookupRegistrationID { registrationIDs.insert(id.canonicalString) }
                 if draft.errors.isEmpty { possiblePayments += 1 }
             }
         }
@@ -296,9 +296,7 @@ final class CommandProcessor {
         }
         for row in results[6] {
             if let id = UUID(uuidString: try row.string("command_key")) {
-                facts.registrations[id] = RegistrationState(
-                    status: .rejected, submittedAt: .distantPast, acceptedAt: nil,
-                    birthDate: JakartaDate(year: 1970, month: 1, clampingDay: 1), paidThrough: nil)
+                facts.registrations[id] = Self.rejectedRegistration
             }
         }
         facts.receipts = try results[7].map { try $0.int64("n") }
@@ -397,7 +395,7 @@ final class CommandProcessor {
             park(reason, detail, key: nil)
 
         case .registration(let draft, let identity):
-            let key = draft.registrationID.map(Self.key)
+            let key = draft.registrationID.map(\.canonicalString)
             if settledEarlier(.registration, key: key, identity: identity) { return }
             var facts = RegistrationFacts(sponsor: draft.lookupSponsorNIP.flatMap { state.facts.sponsors[$0] })
             var lapsed: [UUID] = []
@@ -429,9 +427,7 @@ final class CommandProcessor {
             case .rejected(let errors):
                 event = RegistrationRejectedEvent(draft: draft, errors: errors, eventID: UUID(), occurredAt: decidedAt)
                 if let id = draft.registrationID {
-                    state.facts.registrations[id] = RegistrationState(
-                        status: .rejected, submittedAt: .distantPast, acceptedAt: nil,
-                        birthDate: JakartaDate(year: 1970, month: 1, clampingDay: 1), paidThrough: nil)
+                    state.facts.registrations[id] = Self.rejectedRegistration
                 }
                 log("rejected", key: key, reasons: errors.map(\.code.rawValue))
             }
@@ -492,7 +488,7 @@ final class CommandProcessor {
     private func replay(_ stored: StoredOutcome, context: Context, at time: Date) -> OutboxMessage {
         var body = (try? JSONParser.parse(stored.eventBody))?.objectValue ?? JSONObject()
         let eventID = UUID()
-        body["event_id"] = .string(eventID.uuidString.lowercased())
+        body["event_id"] = .string(eventID.canonicalString)
         body["occurred_at"] = .string(RFC3339.format(time))
         body["replayed"] = .bool(true)
         return .event(
@@ -548,7 +544,7 @@ final class CommandProcessor {
         if !w.ended.isEmpty {
             statements.append(PostgresStatement(
                 "UPDATE registrations SET ended_at = now() WHERE registration_id = ANY($1::uuid[]) AND ended_at IS NULL",
-                [PostgresArray.text(w.ended.map(Self.key))]))
+                [PostgresArray.text(w.ended.map(\.canonicalString))]))
         }
         if !w.registrations.isEmpty {
             let r = w.registrations
@@ -562,7 +558,7 @@ final class CommandProcessor {
                     $14::text[], $15::text[], $16::int[], $17::date[])
                 """,
                 [
-                    PostgresArray.text(r.map { Self.key($0.registrationID) }),
+                    PostgresArray.text(r.map { $0.registrationID.canonicalString }),
                     PostgresArray.text(r.map { PostgresText.encodeTimestamp($0.submittedAt) }),
                     PostgresArray.text(r.map { PostgresText.encodeTimestamp($0.acceptedAt) }),
                     PostgresArray.text(r.map { $0.sponsorNIP.value }),
@@ -592,7 +588,7 @@ final class CommandProcessor {
                 """,
                 [
                     PostgresArray.text(p.map { $0.payment.paymentID }),
-                    PostgresArray.text(p.map { Self.key($0.payment.registrationID) }),
+                    PostgresArray.text(p.map { $0.payment.registrationID.canonicalString }),
                     PostgresArray.text(p.map { $0.payment.payerNIP.value }),
                     PostgresArray.int(p.map { $0.payment.months }),
                     PostgresArray.int(p.map { Int($0.payment.amount) }),
@@ -609,7 +605,7 @@ final class CommandProcessor {
                 FROM unnest($1::uuid[], $2::date[], $3::bool[]) AS u(id, p, reopen) WHERE r.registration_id = u.id
                 """,
                 [
-                    PostgresArray.text(updates.map { Self.key($0.key) }),
+                    PostgresArray.text(updates.map { $0.key.canonicalString }),
                     PostgresArray.text(updates.map { $0.value.month.firstDay.description }),
                     PostgresArray.bool(updates.map { $0.value.reopen }),
                 ]))
@@ -639,7 +635,10 @@ final class CommandProcessor {
         }
     }
 
-    static func key(_ id: UUID) -> String { id.uuidString.lowercased() }
+    /// A rejected registration as a payment sees it: only its status matters (`registration_not_accepted`).
+    static let rejectedRegistration = RegistrationState(
+        status: .rejected, submittedAt: .distantPast, acceptedAt: nil,
+        birthDate: JakartaDate(year: 1970, month: 1, clampingDay: 1), paidThrough: nil)
 
     static func yearMonth(_ row: PostgresRow, _ column: String) throws -> YearMonth? {
         if try row.isNull(column) { return nil }

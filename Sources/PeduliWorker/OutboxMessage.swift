@@ -221,7 +221,7 @@ extension OutboxMessage {
             exchange: pipeline.topology.eventsExchange, routingKey: type,
             properties: AMQPProperties(
                 contentType: "application/json", deliveryMode: 2, correlationId: correlationID,
-                messageId: eventID.uuidString.lowercased(),
+                messageId: eventID.canonicalString,
                 timestamp: UInt64(max(0, occurredAt.timeIntervalSince1970)), type: type, appId: pipeline.appID),
             body: body)
     }

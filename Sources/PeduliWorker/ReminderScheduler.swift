@@ -105,10 +105,10 @@ public final class ReminderScheduler: Sendable {
                     """
                     SELECT registration_id::text || '/' || kind || '/' || to_char(month, 'YYYY-MM') AS k
                     FROM reminders_sent WHERE registration_id = ANY($1::uuid[])
-                    """, [PostgresArray.text(candidates.map { CommandProcessor.key($0.event.registrationID) })])
+                    """, [PostgresArray.text(candidates.map { $0.event.registrationID.canonicalString })])
                 let known = Set(try sent.map { try $0.string("k") })
                 for c in candidates
-                where !known.contains("\(CommandProcessor.key(c.event.registrationID))/\(c.reminder.kind.rawValue)/\(c.reminder.key.month)")
+                where !known.contains("\(c.event.registrationID.canonicalString)/\(c.reminder.kind.rawValue)/\(c.reminder.key.month)")
                 {
                     emitted.append(PlannedReminder(registrationID: c.event.registrationID, kind: c.reminder.kind, month: c.reminder.key.month))
                 }
@@ -122,10 +122,10 @@ public final class ReminderScheduler: Sendable {
                     ON CONFLICT DO NOTHING RETURNING event_id
                     """,
                     [
-                        PostgresArray.text(candidates.map { CommandProcessor.key($0.event.registrationID) }),
+                        PostgresArray.text(candidates.map { $0.event.registrationID.canonicalString }),
                         PostgresArray.text(candidates.map { $0.reminder.kind.rawValue }),
                         PostgresArray.text(candidates.map { $0.reminder.key.month.firstDay.description }),
-                        PostgresArray.text(candidates.map { CommandProcessor.key($0.event.eventID) }),
+                        PostgresArray.text(candidates.map { $0.event.eventID.canonicalString }),
                         asOf.description,
                     ])
                 let fresh = Set(try inserted.map { try $0.uuid("event_id") })
@@ -136,7 +136,7 @@ public final class ReminderScheduler: Sendable {
                         type: c.event.eventType, eventID: c.event.eventID, body: c.event.json(), correlationID: nil,
                         occurredAt: now, pipeline: pipeline)
                 }
-                let ended = chosen.filter { $0.reminder.kind == .membershipEnded }.map { CommandProcessor.key($0.event.registrationID) }
+                let ended = chosen.filter { $0.reminder.kind == .membershipEnded }.map { $0.event.registrationID.canonicalString }
                 var statements = [OutboxMessage.insert(messages)]
                 if !ended.isEmpty {
                     statements.append(PostgresStatement(

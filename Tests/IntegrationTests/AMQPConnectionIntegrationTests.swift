@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import PeduliTestSupport
 import Testing
 
 extension AMQPIntegrationTests {
@@ -8,7 +9,7 @@ extension AMQPIntegrationTests {
             let config = try AMQPTestEnvironment.configuration()
             let queue = AMQPTestEnvironment.uniqueName("roundtrip")
             let total = 10_000
-            try await AMQPTestEnvironment.onOwnThread {
+            try await onOwnThread {
                 let publisher = try AMQPConnection(configuration: config)
                 defer { publisher.close() }
                 try publisher.declareQueue(name: queue, durable: true, arguments: ["x-queue-type": .string("classic")])
@@ -67,7 +68,7 @@ extension AMQPIntegrationTests {
             let config = try AMQPTestEnvironment.configuration()
             let queue = AMQPTestEnvironment.uniqueName("props")
             let user = config.endpoints[0].user
-            try await AMQPTestEnvironment.onOwnThread {
+            try await onOwnThread {
                 let connection = try AMQPConnection(configuration: config)
                 defer { connection.close() }
                 try connection.declareQueue(name: queue, durable: false, autoDelete: false)
@@ -107,7 +108,7 @@ extension AMQPIntegrationTests {
         @Test func unroutableMandatoryPublishIsReturnedThenAcked() async throws {
             let config = try AMQPTestEnvironment.configuration()
             let key = AMQPTestEnvironment.uniqueName("nowhere")
-            try await AMQPTestEnvironment.onOwnThread {
+            try await onOwnThread {
                 let connection = try AMQPConnection(configuration: config)
                 defer { connection.close() }
                 try connection.confirmSelect()
@@ -134,7 +135,7 @@ extension AMQPIntegrationTests {
         @Test func rejectedPublishIsNacked() async throws {
             let config = try AMQPTestEnvironment.configuration()
             let queue = AMQPTestEnvironment.uniqueName("full")
-            try await AMQPTestEnvironment.onOwnThread {
+            try await onOwnThread {
                 let connection = try AMQPConnection(configuration: config)
                 defer { connection.close() }
                 try connection.declareQueue(name: queue, durable: false,
@@ -154,7 +155,7 @@ extension AMQPIntegrationTests {
         @Test func queueDeletedUnderAConsumerIsNoticed() async throws {
             let config = try AMQPTestEnvironment.configuration()
             let queue = AMQPTestEnvironment.uniqueName("deleted")
-            try await AMQPTestEnvironment.onOwnThread {
+            try await onOwnThread {
                 let consumer = try AMQPConnection(configuration: config)
                 defer { consumer.close() }
                 let admin = try AMQPConnection(configuration: config)
@@ -175,7 +176,7 @@ extension AMQPIntegrationTests {
         @Test func redeclaringWithOtherArgumentsNamesTheQueue() async throws {
             let config = try AMQPTestEnvironment.configuration()
             let queue = AMQPTestEnvironment.uniqueName("inequivalent")
-            try await AMQPTestEnvironment.onOwnThread {
+            try await onOwnThread {
                 let connection = try AMQPConnection(configuration: config)
                 defer { connection.close() }
                 try connection.declareQueue(name: queue, durable: true, arguments: ["x-max-length": .int32(10)])
@@ -207,7 +208,7 @@ extension AMQPIntegrationTests {
             var config = try AMQPTestEnvironment.configuration()
             config.endpoints[0].password = "wrong-Pa55word-xyz"
             let badConfig = config
-            let error = try await AMQPTestEnvironment.onOwnThread { () -> AMQPError? in
+            let error = try await onOwnThread { () -> AMQPError? in
                 do {
                     _ = try AMQPConnection(configuration: badConfig)
                     return nil
@@ -226,7 +227,7 @@ extension AMQPIntegrationTests {
             var config = good
             config.endpoints = [dead, good.endpoints[0]]
             let cluster = config
-            let index = try await AMQPTestEnvironment.onOwnThread {
+            let index = try await onOwnThread {
                 let connection = try AMQPConnection(configuration: cluster)
                 defer { connection.close() }
                 return connection.endpointIndex
@@ -234,7 +235,7 @@ extension AMQPIntegrationTests {
             #expect(index == 1)
             config.endpoints = [dead]
             let deadOnly = config
-            let error = try await AMQPTestEnvironment.onOwnThread { () -> AMQPError? in
+            let error = try await onOwnThread { () -> AMQPError? in
                 do { _ = try AMQPConnection(configuration: deadOnly); return nil } catch let e as AMQPError { return e }
             }
             #expect(error?.code == .connectionFailed)

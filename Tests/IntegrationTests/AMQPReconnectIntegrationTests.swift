@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import PeduliTestSupport
 import Testing
 
 extension AMQPIntegrationTests {
@@ -10,7 +11,7 @@ extension AMQPIntegrationTests {
         func survives(fault: [String], name: String, expectRetries: Bool) async throws {
             let config = try AMQPTestEnvironment.configuration(name: name, heartbeatSeconds: 5)
             let queue = AMQPTestEnvironment.uniqueName(name)
-            let outcome = try await AMQPTestEnvironment.onOwnThread {
+            let outcome = try await onOwnThread {
                 () -> (generations: [UInt64], errors: [String], received: Bool, retries: Int) in
                 var generations: [UInt64] = []
                 var retries = 0

@@ -1,4 +1,5 @@
 import Foundation
+import PeduliTestSupport
 import PostgresClient
 import Testing
 
@@ -13,7 +14,7 @@ import Testing
 
     @Test func appliesInOrderAndSecondRunIsANoOp() async throws {
         let schema = Support.uniqueName("mig")
-        try await Support.onThread {
+        try await onOwnThread {
             defer { try? Self.dropSchema(schema) }
             let connection = try Support.connect()
             let migrator = try Migrator(migrations: ExampleMigrations.all.reversed(), schema: schema)
@@ -42,10 +43,10 @@ import Testing
             _ = rendezvous.arrive(asFirst: asFirst)
             return try migrator.migrate(connection)
         }
-        async let a = Support.onThread { try apply(asFirst: true) }
-        async let b = Support.onThread { try apply(asFirst: false) }
+        async let a = onOwnThread { try apply(asFirst: true) }
+        async let b = onOwnThread { try apply(asFirst: false) }
         let reports = try await [a, b]
-        try await Support.onThread {
+        try await onOwnThread {
             defer { try? Self.dropSchema(schema) }
             #expect((reports[0].applied + reports[1].applied).sorted() == [1, 2, 3])
             #expect(Set(reports[0].applied).isDisjoint(with: reports[1].applied))
@@ -57,7 +58,7 @@ import Testing
 
     @Test func refusesAChangedMigration() async throws {
         let schema = Support.uniqueName("mig_edit")
-        try await Support.onThread {
+        try await onOwnThread {
             defer { try? Self.dropSchema(schema) }
             let connection = try Support.connect()
             try Migrator(migrations: ExampleMigrations.all, schema: schema).migrate(connection)
@@ -77,7 +78,7 @@ import Testing
 
     @Test func failedMigrationLeavesNoTraceAndCanBeFixed() async throws {
         let schema = Support.uniqueName("mig_fail")
-        try await Support.onThread {
+        try await onOwnThread {
             defer { try? Self.dropSchema(schema) }
             let connection = try Support.connect()
             // A private lock key, so a migrator test running in parallel cannot hold it.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import PeduliTestSupport
 import PostgresClient
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
     typealias Support = PostgresTestSupport
 
     @Test func connectsAndReportsBackend() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             #expect(connection.isAlive)
             let row = try #require(
@@ -20,7 +21,7 @@ import Testing
     }
 
     @Test func triesSeveralHostsInOrder() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let good = try Support.configuration()
             let port = try #require(good["port"])
             // Port 1 refuses at once; libpq moves on to the second host of the list.
@@ -38,7 +39,7 @@ import Testing
     }
 
     @Test func wrongPasswordFailsWithoutLeakingIt() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let url = ProcessInfo.processInfo.environment["PEDULI_TEST_DATABASE_URL"] ?? ""
             let good = try Support.configuration()
             let bad = url.replacingOccurrences(of: ":" + (good["password"] ?? "") + "@", with: ":WrongHorse42@")
@@ -52,7 +53,7 @@ import Testing
     }
 
     @Test func hostileTextRoundTripsUnchanged() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             let megabyte = String(repeating: "Peduli Pekerja Rentan ✓ ", count: 1_048_576 / 26)
             let values: [String?] = [
@@ -84,7 +85,7 @@ import Testing
     }
 
     @Test func nulCharacterIsRefusedBeforeSending() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             let error = try #require(throws: PostgresError.self) {
                 try connection.query("SELECT $1::text", ["before\u{0}after"])
@@ -101,7 +102,7 @@ import Testing
     }
 
     @Test func typedValuesRoundTrip() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             let instant = Date(timeIntervalSince1970: 1_795_588_308.123456)
             let day = PostgresDate(year: 2028, month: 2, day: 29)!
@@ -149,7 +150,7 @@ import Testing
     }
 
     @Test func uniqueViolationIsDuplicateWithoutKeyValue() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             try Support.withTable("pg_dup", columns: "nik text NOT NULL", on: connection) { table in
                 try connection.execute(simple: "ALTER TABLE \(table) ADD CONSTRAINT \(table)_nik_key UNIQUE (nik)")
@@ -169,7 +170,7 @@ import Testing
     }
 
     @Test func dataErrorsDoNotEchoInput() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             let error = try #require(throws: PostgresError.self) {
                 try connection.query("SELECT $1::uuid", ["3374015507900001"])
@@ -182,7 +183,7 @@ import Testing
 
     @Test func realDeadlockIsRetryable() async throws {
         let table = Support.uniqueName("pg_deadlock")
-        try await Support.onThread {
+        try await onOwnThread {
             let setup = try Support.connect()
             try setup.execute(
                 simple:
@@ -206,8 +207,8 @@ import Testing
                 return .failed(error)
             }
         }
-        async let a = Support.onThread { try side(first: 1, second: 2, asFirst: true) }
-        async let b = Support.onThread { try side(first: 2, second: 1, asFirst: false) }
+        async let a = onOwnThread { try side(first: 1, second: 2, asFirst: true) }
+        async let b = onOwnThread { try side(first: 2, second: 1, asFirst: false) }
         let outcomes = try await [a, b]
         let failures = outcomes.compactMap { outcome -> PostgresError? in
             if case .failed(let error) = outcome { return error }
@@ -217,7 +218,7 @@ import Testing
         #expect(failures.count == 1)
         #expect(failures.first?.sqlState == "40P01")
         #expect(failures.first?.category == .retryable)
-        try await Support.onThread {
+        try await onOwnThread {
             let check = try Support.connect()
             #expect(try check.query("SELECT sum(v) AS total FROM \(table)").first?.int("total") == 2)
             try check.execute(simple: "DROP TABLE \(table)")
@@ -225,7 +226,7 @@ import Testing
     }
 
     @Test func terminatedSessionIsConnectionLostThenRecovers() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             let admin = try Support.connect()
             let channel = Support.uniqueName("pg_chan")
@@ -254,7 +255,7 @@ import Testing
     }
 
     @Test func explicitReconnectKeepsPreparedStatements() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             try connection.prepare(name: "greet", sql: "SELECT 'halo ' || $1 AS greeting")
             let before = connection.backendProcessID
@@ -275,7 +276,7 @@ import Testing
     }
 
     @Test func transactionsCommitRollBackAndRefuseSwallowedErrors() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             try Support.withTable("pg_tx", columns: "id int PRIMARY KEY", on: connection) { table in
                 let value = try connection.transaction { connection in
@@ -307,7 +308,7 @@ import Testing
     }
 
     @Test func commitOnADeadSessionHasUnknownOutcome() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             let admin = try Support.connect()
             try Support.withTable("pg_commit", columns: "id int", on: admin) { table in
@@ -327,7 +328,7 @@ import Testing
     }
 
     @Test func lostHandWrittenTransactionDoesNotContinueOnANewSession() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             let admin = try Support.connect()
             try connection.execute(simple: "BEGIN")
@@ -341,7 +342,7 @@ import Testing
     }
 
     @Test func listenReceivesNotifyFromAnotherSession() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let listener = try Support.connect()
             let sender = try Support.connect()
             let channel = Support.uniqueName("pg_events")

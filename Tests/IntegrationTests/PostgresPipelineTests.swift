@@ -1,4 +1,5 @@
 import Foundation
+import PeduliTestSupport
 import PostgresClient
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
     typealias Support = PostgresTestSupport
 
     @Test func thousandInsertsShareOneTransaction() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             try Support.withTable(
                 "pg_pipe", columns: "id int PRIMARY KEY, xid bigint NOT NULL, note text", on: connection
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func returnsRowsPerStatement() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             let results = try connection.pipeline([
                 PostgresStatement("SELECT $1::int + 1 AS n", [1]),
@@ -50,7 +51,7 @@ import Testing
     }
 
     @Test func errorAbortsTheBatchAndNamesTheStatement() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             try Support.withTable("pg_pipe_err", columns: "id int PRIMARY KEY", on: connection) { table in
                 var statements = (0..<10).map { PostgresStatement("INSERT INTO \(table) (id) VALUES ($1)", [$0]) }
@@ -76,7 +77,7 @@ import Testing
     }
 
     @Test func pipelineOnADeadSessionHasUnknownOutcomeThenRecovers() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             let admin = try Support.connect()
             try Support.withTable("pg_pipe_dead", columns: "id int", on: admin) { table in
@@ -92,7 +93,7 @@ import Testing
     }
 
     @Test func pipelineInsideTransactionRollsBackWithIt() async throws {
-        try await Support.onThread {
+        try await onOwnThread {
             let connection = try Support.connect()
             try Support.withTable("pg_pipe_tx", columns: "id int", on: connection) { table throws in
                 struct Abort: Error {}

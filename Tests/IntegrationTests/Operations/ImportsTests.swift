@@ -1,4 +1,5 @@
 import Foundation
+import PeduliTestSupport
 import Logging
 import PeduliDomain
 import PeduliWorker
@@ -21,18 +22,18 @@ import Testing
         let a = Imports.RosterEntry(nip: "198503152010011002", name: "Budi Santoso", unit: "Dinas Tenaga Kerja", active: true)
         let b = Imports.RosterEntry(nip: "199001012015032001", name: "Sari", unit: "Bappeda", active: true)
         let db = h.database, logger = Self.logger
-        let first = try await PostgresTestSupport.onThread { try Imports.roster([a, b], database: db, logger: logger) }
+        let first = try await onOwnThread { try Imports.roster([a, b], database: db, logger: logger) }
         #expect(first == Imports.Summary(inserted: 2, updated: 0, unchanged: 0))
         let stamp = try h.sql("SELECT max(imported_at)::text AS t FROM sponsors")[0].string("t")
 
-        let again = try await PostgresTestSupport.onThread { try Imports.roster([a, b], database: db, logger: logger) }
+        let again = try await onOwnThread { try Imports.roster([a, b], database: db, logger: logger) }
         #expect(again == Imports.Summary(inserted: 0, updated: 0, unchanged: 2))
         #expect(try h.sql("SELECT max(imported_at)::text AS t FROM sponsors")[0].string("t") == stamp, "an unchanged row was rewritten")
 
         var retired = b
         retired.active = false
         let c = Imports.RosterEntry(nip: "198001012005011003", name: "Citra", unit: "Bappeda", active: true)
-        let third = try await PostgresTestSupport.onThread { [retired] in try Imports.roster([a, retired, c], database: db, logger: logger) }
+        let third = try await onOwnThread { [retired] in try Imports.roster([a, retired, c], database: db, logger: logger) }
         #expect(third == Imports.Summary(inserted: 1, updated: 1, unchanged: 1))
         let rows = try h.sql("SELECT nip, active, unit FROM sponsors ORDER BY nip")
         #expect(try rows.map { try $0.string("nip") } == [c.nip, a.nip, b.nip])
@@ -45,14 +46,14 @@ import Testing
         let db = h.database, logger = Self.logger
         let rows = [Imports.CoveredEntry(nik: "3374015203800001", scheme: "PIJAR SEMAR"),
                     Imports.CoveredEntry(nik: "3374011203800002", scheme: "PIJAR SEMAR")]
-        #expect(try await PostgresTestSupport.onThread { try Imports.covered(rows, database: db, logger: logger) }
+        #expect(try await onOwnThread { try Imports.covered(rows, database: db, logger: logger) }
             == Imports.Summary(inserted: 2, updated: 0, unchanged: 0))
-        #expect(try await PostgresTestSupport.onThread { try Imports.covered(rows, database: db, logger: logger) }
+        #expect(try await onOwnThread { try Imports.covered(rows, database: db, logger: logger) }
             == Imports.Summary(inserted: 0, updated: 0, unchanged: 2))
         var edited = rows
         edited[1].scheme = "APBD Provinsi"
         let changed = edited
-        #expect(try await PostgresTestSupport.onThread { try Imports.covered(changed, database: db, logger: logger) }
+        #expect(try await onOwnThread { try Imports.covered(changed, database: db, logger: logger) }
             == Imports.Summary(inserted: 0, updated: 1, unchanged: 1))
         #expect(try h.sql("SELECT scheme FROM covered_niks WHERE nik = '3374011203800002'")[0].string("scheme") == "APBD Provinsi")
     }
@@ -66,7 +67,7 @@ import Testing
         let rows = [Imports.CoveredEntry(nik: "3374015203800001", scheme: "PIJAR SEMAR"),
                     Imports.CoveredEntry(nik: "337401120380000", scheme: "PIJAR SEMAR")]
         do {
-            _ = try await PostgresTestSupport.onThread { try Imports.covered(rows, database: db, logger: logger) }
+            _ = try await onOwnThread { try Imports.covered(rows, database: db, logger: logger) }
             Issue.record("a 15-digit NIK was stored")
         } catch {
             #expect(!"\(error)".contains("337401120380000"), "\(error)")

@@ -1,4 +1,5 @@
 import Foundation
+import PeduliTestSupport
 import Logging
 import PeduliDomain
 import PeduliSamples
@@ -82,7 +83,7 @@ import Testing
         let sent = try await Self.fill(h)
         let today = JakartaDate(Date())
         let db = h.database, programme = h.programme
-        let report = try await PostgresTestSupport.onThread {
+        let report = try await onOwnThread {
             try Report.build(asOf: today, database: db, programme: programme, baselineInformalWorkers: 215_243,
                              baselineCovered: 40_196, logger: Logger(label: "report-test"))
         }
@@ -125,7 +126,7 @@ import Testing
         #expect(report.parkedReasons == ["unsupported_content_type": 1])
 
         // The day before, nothing had happened yet.
-        let yesterday = try await PostgresTestSupport.onThread {
+        let yesterday = try await onOwnThread {
             try Report.build(asOf: today.adding(days: -1), database: db, programme: programme,
                              baselineInformalWorkers: 215_243, baselineCovered: 40_196, logger: Logger(label: "report-test"))
         }
@@ -134,7 +135,7 @@ import Testing
 
         // Five months on, the one-month and three-month payments have lapsed (not paid through that
         // month); the twelve-month one is still active.
-        let later = try await PostgresTestSupport.onThread {
+        let later = try await onOwnThread {
             try Report.build(asOf: today.adding(months: 5), database: db, programme: programme,
                              baselineInformalWorkers: 215_243, baselineCovered: 40_196, logger: Logger(label: "report-test"))
         }

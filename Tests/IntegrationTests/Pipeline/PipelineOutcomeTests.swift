@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import PeduliTestSupport
 import PeduliDomain
 import PeduliSamples
 import PeduliWorker
@@ -99,7 +100,7 @@ import Testing
         let worker = h.amqp
         let exchange = h.pipeline.topology.inboundExchange
         try await h.publish(messages)
-        try await AMQPTestEnvironment.onOwnThread {
+        try await onOwnThread {
             let c = try AMQPConnection(configuration: worker)
             defer { c.close() }
             try c.confirmSelect()

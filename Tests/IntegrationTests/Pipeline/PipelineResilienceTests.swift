@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import PeduliTestSupport
 import PeduliDomain
 import PeduliSamples
 import PeduliWorker
@@ -105,9 +106,9 @@ extension PipelineResilienceTests {
         let atRestarts = try await h.withWorker {
             try await h.waitFor("some events before the broker restart", timeout: .seconds(60)) { e, _ in e.count >= 300 }
             let beforeBroker = h.capturedEvents.count
-            _ = try await AMQPTestEnvironment.onOwnThread { try AMQPTestEnvironment.services(["restart-rabbitmq"]) }
+            _ = try await onOwnThread { try AMQPTestEnvironment.services(["restart-rabbitmq"]) }
             let beforeDatabase = try h.sql("SELECT count(*) AS n FROM processing_log")[0].int("n")
-            _ = try await AMQPTestEnvironment.onOwnThread { try AMQPTestEnvironment.services(["restart-postgres"]) }
+            _ = try await onOwnThread { try AMQPTestEnvironment.services(["restart-postgres"]) }
             try await h.waitFor("every registration's event", timeout: .seconds(300)) { e, _ in
                 Set(e.compactMap { $0.string("registration_id") }).count >= count
             }

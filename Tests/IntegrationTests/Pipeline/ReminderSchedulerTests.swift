@@ -1,4 +1,5 @@
 import Foundation
+import PeduliTestSupport
 import Logging
 import PeduliDomain
 import PeduliSamples
@@ -34,7 +35,7 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<3 {
                     group.addTask {
-                        _ = try await AMQPTestEnvironment.onOwnThread {
+                        _ = try await onOwnThread {
                             let db = try PostgresConnection(configuration: database)
                             return try ReminderScheduler.pass(
                                 on: db, asOf: day, dryRun: false, programme: programme, pipeline: pipeline,

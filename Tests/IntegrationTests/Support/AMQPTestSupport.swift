@@ -82,20 +82,6 @@ enum AMQPTestEnvironment {
     }
 }
 
-extension AMQPTestEnvironment {
-    /// Runs blocking librabbitmq work on a thread of its own (never on the cooperative pool), the way
-    /// the worker does, and hands back the result.
-    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
-    }
-}
-
 extension AMQPConnection {
     /// Reads events until `predicate` is satisfied or `timeout` passes; returns all events read.
     func events(within timeout: Duration, until predicate: ([AMQPEvent]) -> Bool) throws -> [AMQPEvent] {

@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import PeduliTestSupport
 import Logging
 import PeduliDomain
 import PeduliSamples
@@ -143,7 +144,7 @@ final class PipelineHarness: @unchecked Sendable {
     func publish(_ messages: [(String, [UInt8], AMQPProperties)]) async throws {
         let portal = self.portal
         let exchange = pipeline.topology.inboundExchange
-        try await AMQPTestEnvironment.onOwnThread {
+        try await onOwnThread {
             let connection = try AMQPConnection(configuration: portal)
             defer { connection.close() }
             try connection.confirmSelect()

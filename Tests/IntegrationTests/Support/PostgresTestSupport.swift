@@ -29,18 +29,6 @@ enum PostgresTestSupport {
         prefix + "_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
     }
 
-    /// Runs blocking libpq work on a Foundation thread of its own (never on the cooperative
-    /// pool, which has two threads on this machine), and returns its result to the test.
-    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: Result { try body() })
-            }
-            thread.stackSize = 4 << 20
-            thread.start()
-        }
-    }
-
     /// Creates a table, runs `body`, then drops the table (even when `body` throws).
     static func withTable<T>(
         _ prefix: String, columns: String, on connection: PostgresConnection, _ body: (String) throws -> T
