@@ -100,7 +100,9 @@ final class Collector: @unchecked Sendable {
 
     /// Declares and binds the queues (retrying until the worker has declared its exchanges).
     func declare(queueType: String = "classic", timeout: Duration = .seconds(120)) throws {
-        let args: AMQPTable = ["x-queue-type": .string(queueType)]
+        // A run that is killed leaves its queues bound to the exchanges, and every later event would be
+        // stored in them for nobody: they expire once unused for two minutes.
+        let args: AMQPTable = ["x-queue-type": .string(queueType), "x-expires": .int32(120_000)]
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while true {

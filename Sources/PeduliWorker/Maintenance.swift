@@ -36,7 +36,7 @@ public enum Maintenance {
         relay.stopWhenEmpty.set()
         relay.run()
         let db = try PostgresConnection(configuration: database, logger: logger)
-        let left = try db.query("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL")[0].int("n")
+        let left = try db.query("SELECT count(*) AS n FROM outbox")[0].int("n")
         if left > 0 {
             throw WorkerError(
                 code: .dependencyUnavailable, operation: "flush outbox",

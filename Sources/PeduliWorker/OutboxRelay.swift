@@ -8,8 +8,8 @@ import PostgresClient
 /// Runs on a thread of its own with its own AMQP connection (publishing and consuming never share one) in
 /// confirm mode, and its own PostgreSQL session that LISTENs for `peduli_outbox` (with a slow poll as a
 /// safety net for notifications lost across a reconnect). Rows are published in order of creation and
-/// marked sent only after the broker confirmed them; anything unconfirmed when a connection dies stays unsent
-/// and goes out again, so an event may be published twice but never zero times.
+/// deleted only after the broker confirmed them; anything unconfirmed when a connection dies stays in the
+/// outbox and goes out again, so an event may be published twice but never zero times.
 ///
 /// Several instances may run: a session advisory lock makes one of them the publisher at a time, which keeps
 /// events in creation order; the others wait and take over when its session ends.
@@ -69,14 +69,13 @@ final class OutboxRelay: Sendable {
                     let backlog = try db.query(
                         """
                         SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age
-                        FROM outbox WHERE sent_at IS NULL
+                        FROM outbox
                         """)[0]
                     PipelineMetrics.outbox(backlog: try backlog.int("n"), oldestAgeSeconds: try backlog.double("age"))
                 }
                 let rows = try db.query(
                     """
-                    SELECT id, exchange, routing_key, properties, body FROM outbox
-                    WHERE sent_at IS NULL ORDER BY id LIMIT $1
+                    SELECT id, exchange, routing_key, properties, body FROM outbox ORDER BY id LIMIT $1
                     """, [pipeline.outboxBatchSize])
                 if rows.isEmpty {
                     if stopWhenEmpty.isSet { return }
@@ -86,6 +85,7 @@ final class OutboxRelay: Sendable {
                 }
                 let channel = try broker.connect(shouldStop: { abort.isSet })
                 var sequenceToID: [UInt64: Int64] = [:]
+                let publishedAt = ContinuousClock.now
                 for row in rows {
                     let id = try row.int64("id")
                     let properties: AMQPProperties
@@ -102,16 +102,17 @@ final class OutboxRelay: Sendable {
                     sequenceToID[sequence] = id
                 }
                 let nacked = Set(try channel.waitForConfirms(timeout: .seconds(30)))
+                let confirmTime = ContinuousClock.now - publishedAt
                 let confirmed = sequenceToID.filter { !nacked.contains($0.key) }.map(\.value).sorted()
                 if !confirmed.isEmpty {
                     try db.execute(
-                        "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])",
+                        "DELETE FROM outbox WHERE id = ANY($1::bigint[])",
                         [PostgresArray.int64(confirmed)])
                 }
                 if !nacked.isEmpty {
                     logger.warning("broker refused events; they stay in the outbox", metadata: ["count": "\(nacked.count)"])
                 }
-                PipelineMetrics.published(confirmed.count)
+                PipelineMetrics.published(confirmed.count, confirmSeconds: confirmTime.seconds)
                 failures = 0
             } catch let error as AMQPError {
                 broker.connectionLost(error)

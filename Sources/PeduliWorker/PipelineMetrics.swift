@@ -25,6 +25,9 @@ public enum PipelineMetrics {
     /// Outbox rows not yet confirmed by the broker, and the age of the oldest.
     public static let outboxBacklogName = "peduli_outbox_backlog"
     public static let outboxOldestAgeName = "peduli_outbox_oldest_age_seconds"
+    /// Time from publishing a round of outbox rows to the broker's last confirm of it (the broker's own
+    /// persistence time, which bounds how fast events follow their commit).
+    public static let outboxConfirmName = "peduli_outbox_confirm_seconds"
     /// Outbox rows confirmed by the broker.
     public static let eventsPublishedName = "peduli_events_published_total"
     /// Reminders and membership endings emitted, by kind.
@@ -63,7 +66,8 @@ public enum PipelineMetrics {
         Gauge(label: outboxOldestAgeName).record(oldestAgeSeconds)
     }
 
-    static func published(_ count: Int) {
+    static func published(_ count: Int, confirmSeconds: Double) {
+        Timer(label: outboxConfirmName).recordNanoseconds(Int64(confirmSeconds * 1e9))
         guard count > 0 else { return }
         Counter(label: eventsPublishedName).increment(by: count)
     }

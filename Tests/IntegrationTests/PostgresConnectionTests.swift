@@ -233,6 +233,7 @@ import Testing
             try connection.prepare(name: "double_it", sql: "SELECT $1::int * 2 AS doubled")
             try connection.listen(channel)
             #expect(try connection.executePrepared(name: "double_it", [21]).first?.int("doubled") == 42)
+            #expect(try connection.query("SELECT 1").count == 1)  // now in the statement cache
             let oldPID = connection.backendProcessID
 
             let terminated = try admin.query("SELECT pg_terminate_backend($1, 5000) AS ok", [oldPID])

@@ -81,13 +81,24 @@ import Testing
             let connection = try Support.connect()
             let admin = try Support.connect()
             try Support.withTable("pg_pipe_dead", columns: "id int", on: admin) { table in
-                _ = try admin.query("SELECT pg_terminate_backend($1, 5000)", [connection.backendProcessID])
                 let statements = (0..<3).map { PostgresStatement("INSERT INTO \(table) VALUES ($1)", [$0]) }
+                // Once prepared by the statement cache, the statements themselves reach the dead session.
+                #expect(try connection.pipeline(statements).count == 3)
+                _ = try admin.query("SELECT pg_terminate_backend($1, 5000)", [connection.backendProcessID])
                 let error = try #require(throws: PostgresError.self) { try connection.pipeline(statements) }
                 #expect(error.category == .connectionLost)
                 #expect(error.commitOutcomeUnknown)
                 #expect(try connection.pipeline(statements).count == 3)
-                #expect(try admin.query("SELECT count(*) AS n FROM \(table)").first?.int("n") == 3)
+                #expect(try admin.query("SELECT count(*) AS n FROM \(table)").first?.int("n") == 6)
+
+                // A statement new to the session dies while being prepared: nothing ran, and the error says so.
+                _ = try admin.query("SELECT pg_terminate_backend($1, 5000)", [connection.backendProcessID])
+                let unprepared = try #require(throws: PostgresError.self) {
+                    try connection.pipeline([PostgresStatement("INSERT INTO \(table) VALUES ($1 + 100)", [1])])
+                }
+                #expect(unprepared.category == .connectionLost)
+                #expect(!unprepared.commitOutcomeUnknown)
+                #expect(try admin.query("SELECT count(*) AS n FROM \(table)").first?.int("n") == 6)
             }
         }
     }
