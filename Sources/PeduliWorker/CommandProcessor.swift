@@ -598,6 +598,20 @@ final class CommandProcessor {
                     PostgresArray.text(p.map { $0.payment.coveredThrough.firstDay.description }),
                     PostgresArray.text(p.map(\.receipt)),
                 ]))
+            // The months each payment covers, one row each: two payments of one registration for the same
+            // month violate the primary key, and the batch is decided again on the state that won.
+            statements.append(PostgresStatement(
+                """
+                INSERT INTO payment_months (registration_id, month, payment_id)
+                SELECT u.r, generate_series(u.f, u.t, interval '1 month')::date, u.p
+                FROM unnest($1::text[], $2::uuid[], $3::date[], $4::date[]) AS u(p, r, f, t)
+                """,
+                [
+                    PostgresArray.text(p.map { $0.payment.paymentID }),
+                    PostgresArray.text(p.map { $0.payment.registrationID.canonicalString }),
+                    PostgresArray.text(p.map { $0.payment.coveredFrom.firstDay.description }),
+                    PostgresArray.text(p.map { $0.payment.coveredThrough.firstDay.description }),
+                ]))
             let updates = w.paidThrough.sorted { $0.key.uuidString < $1.key.uuidString }
             statements.append(PostgresStatement(
                 """

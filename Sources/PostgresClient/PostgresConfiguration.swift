@@ -38,6 +38,11 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, Equatabl
     /// more than the few dozen statements the worker runs, a bound for SQL that is built at run time.
     public var statementCacheCapacity = 256
 
+    /// The server's bound on each statement of the session (`statement_timeout`), so a lock wait or a
+    /// runaway query fails instead of stalling a worker thread for ever; nil leaves the server's setting,
+    /// 0 turns it off. An `options` keyword in the connection string that sets it wins.
+    public var statementTimeoutMilliseconds: Int?
+
     /// The keywords that were set (given or defaulted), in libpq's order.
     public private(set) var parameters: [Parameter]
     /// Keywords libpq marks as secret (`password`, `sslpassword`): left out of ``redacted``.
@@ -99,7 +104,8 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, Equatabl
     var connectionParameters: [Parameter] {
         var result = parameters.filter { $0.keyword != "options" }
         let userOptions = self["options"].map { " " + $0 } ?? ""
-        result.append(Parameter(keyword: "options", value: Self.sessionOptions + userOptions))
+        let timeout = statementTimeoutMilliseconds.map { " -c statement_timeout=\(max(0, $0))" } ?? ""
+        result.append(Parameter(keyword: "options", value: Self.sessionOptions + timeout + userOptions))
         return result
     }
 

@@ -34,6 +34,26 @@ import Testing
         }
     }
 
+    /// The daemon's statement timeout bounds its own statements, not a migration (an index on a large table).
+    @Test func aSlowMigrationOutlastsTheSessionStatementTimeout() async throws {
+        let schema = Support.uniqueName("mig_slow")
+        try await onOwnThread {
+            defer { try? Self.dropSchema(schema) }
+            var configuration = try Support.configuration()
+            configuration.statementTimeoutMilliseconds = 200
+            let connection = try PostgresConnection(configuration: configuration)
+            let timedOut = try #require(throws: PostgresError.self) { try connection.query("SELECT pg_sleep(0.5)") }
+            #expect(timedOut.sqlState == "57014")
+            let slow = Migration(
+                version: 1, name: "slow", sql: "SELECT pg_sleep(0.5); CREATE TABLE slow_done (id int);")
+            let migrator = try Migrator(migrations: [slow], schema: schema)
+            #expect(try migrator.migrate(connection).applied == [1])
+            // Afterwards the session's own bound is back.
+            #expect(try connection.query("SELECT current_setting('statement_timeout') AS t").first?.string("t")
+                == "200ms")
+        }
+    }
+
     @Test func concurrentAppliersEndWithOneAppliedSet() async throws {
         let schema = Support.uniqueName("mig_race")
         let rendezvous = PostgresTestRendezvous()

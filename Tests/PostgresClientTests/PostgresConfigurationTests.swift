@@ -92,4 +92,19 @@ import Testing
         #expect(merged == PostgresConfiguration.sessionOptions + " -c statement_timeout=5000")
         #expect(custom.connectionParameters.filter { $0.keyword == "options" }.count == 1)
     }
+
+    @Test(arguments: [
+        (nil, "host=h", ""),
+        (30_000, "host=h", " -c statement_timeout=30000"),
+        (0, "host=h", " -c statement_timeout=0"),
+        (-5, "host=h", " -c statement_timeout=0"),
+        // The connection string's own setting comes last, so it wins.
+        (30_000, "host=h options='-c statement_timeout=5000'", " -c statement_timeout=30000 -c statement_timeout=5000"),
+    ] as [(Int?, String, String)])
+    func statementTimeoutIsASessionOption(timeout: Int?, conninfo: String, expected: String) throws {
+        var configuration = try PostgresConfiguration(conninfo)
+        configuration.statementTimeoutMilliseconds = timeout
+        let options = configuration.connectionParameters.first { $0.keyword == "options" }?.value
+        #expect(options == PostgresConfiguration.sessionOptions + expected)
+    }
 }

@@ -53,7 +53,7 @@ enum ConfigurationKeys {
         .init("worker.prefetch", "400", "unacknowledged deliveries the broker may send ahead (basic.qos)"),
         .init("worker.database_threads", "2", "threads deciding batches, each with its own database session"),
         .init("worker.batch_size", "200", "messages decided and stored in one database transaction; at most worker.prefetch"),
-        .init("worker.batch_max_wait_ms", "5", "how long a partial batch waits for more messages"),
+        .init("worker.batch_max_wait_ms", "15", "how long a partial batch waits for more messages"),
         .init("worker.drain_seconds", "20", "on SIGTERM, time to finish and acknowledge what is in flight"),
         .init("worker.max_message_bytes", "65536", "larger bodies are parked as too_large"),
         .init("worker.startup_wait_seconds", "60", "how long start-up waits for the broker and database before exiting 69"),

@@ -19,8 +19,10 @@ extension WorkerConfiguration {
     }
 
     func databaseConfiguration() throws -> PostgresConfiguration {
-        try PostgresConfiguration(
+        var configuration = try PostgresConfiguration(
             database.url ?? "", applicationName: "peduli-worker", connectTimeoutSeconds: database.connectTimeoutSeconds)
+        configuration.statementTimeoutMilliseconds = database.statementTimeoutMilliseconds
+        return configuration
     }
 
     func pipelineConfiguration() -> PipelineConfiguration {

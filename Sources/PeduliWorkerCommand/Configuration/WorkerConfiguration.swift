@@ -41,8 +41,8 @@ struct WorkerTuning: Sendable, Equatable {
     var batchSize: Int = 200
     /// `worker.database_threads`, default 2.
     var databaseThreads: Int = 2
-    /// `worker.batch_max_wait_ms`, default 5.
-    var batchMaxWaitMilliseconds: Int = 5
+    /// `worker.batch_max_wait_ms`, default 15.
+    var batchMaxWaitMilliseconds: Int = 15
     /// `worker.drain_seconds`, default 20: graceful stop bound; systemd's TimeoutStopSec must exceed it.
     var drainSeconds: Int = 20
     /// `worker.max_message_bytes`, default 65536 (CONTRACT.md).

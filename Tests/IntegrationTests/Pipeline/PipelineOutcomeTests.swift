@@ -4,6 +4,7 @@ import PeduliTestSupport
 import PeduliDomain
 import PeduliSamples
 import PeduliWorker
+import PostgresClient
 import Testing
 
 /// Every outcome kind, end to end: portal publish → worker → PostgreSQL → event or dead letter.
@@ -39,6 +40,17 @@ import Testing
         #expect(confirmed.string("receipt_number")?.hasPrefix("PPR-\(month.year)-") == true)
         let rows = try h.sql("SELECT to_char(paid_through, 'YYYY-MM') AS p FROM registrations")
         #expect(try rows[0].string("p") == month.adding(months: 2).description)
+
+        // One row per covered month; a second payment for any of them breaks the primary key.
+        let months = try h.sql("SELECT to_char(month, 'YYYY-MM') AS m FROM payment_months ORDER BY month")
+        #expect(try months.map { try $0.string("m") } == (0..<3).map { month.adding(months: $0).description })
+        let overlap = try #require(throws: PostgresError.self) {
+            try h.sql(
+                "INSERT INTO payment_months (registration_id, month, payment_id) VALUES ($1::uuid, $2::date, 'other')",
+                [registration.registrationID.uuidString, month.adding(months: 1).firstDay.description])
+        }
+        #expect(overlap.category == .duplicate)
+        #expect(overlap.constraint == "payment_months_pkey")
     }
 
     @Test func rejectionListsEveryError() async throws {
