@@ -43,7 +43,10 @@ import Testing
             #expect(try months.map { try $0.string("m") } == ["2026-12", "2027-01", "2027-02", "2027-03"])
             #expect(try months.map { try $0.string("payment_id") } == ["p-1", "p-1", "p-1", "p-2"])
             let constraints = try connection.query(
-                "SELECT count(*) AS n FROM pg_constraint WHERE conname = 'payments_no_overlap'")
+                """
+                SELECT count(*) AS n FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+                WHERE c.conname = 'payments_no_overlap' AND n.nspname = $1
+                """, [schema])
             #expect(try constraints[0].int("n") == 0)
         }
     }
