@@ -121,9 +121,9 @@ public final class PostgresConnection {
 
     /// The server-side name of `sql` with these parameter types, preparing it on first use; nil when the
     /// cache is off or full.
-    private func cachedStatement(_ handle: OpaquePointer, sql: String, types: [UInt32], operation: String) throws
-        -> String?
-    {
+    private func cachedStatement(
+        _ handle: OpaquePointer, sql: String, types: [UInt32], operation: String
+    ) throws -> String? {
         guard configuration.statementCacheCapacity > 0 else { return nil }
         let key = StatementKey(sql: sql, types: types)
         if let name = statementCache[key] { return name }
@@ -266,7 +266,8 @@ public final class PostgresConnection {
         // Statements not prepared yet are prepared before the pipeline starts: nothing has run when one fails.
         let names = try statements.enumerated().map { index, statement in
             do {
-                return try cachedStatement(handle, sql: statement.sql, types: encoded[index].types, operation: "pipeline")
+                return try cachedStatement(
+                    handle, sql: statement.sql, types: encoded[index].types, operation: "pipeline")
             } catch var error as PostgresError {
                 error.statementIndex = index
                 throw error

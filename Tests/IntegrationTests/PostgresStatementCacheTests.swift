@@ -41,8 +41,9 @@ import Testing
                 let connection = try PostgresConnection(configuration: configuration)
                 for k in 1...4 {
                     #expect(try connection.query("SELECT $1::int * \(k) AS n", [10]).first?.int("n") == 10 * k)
-                    #expect(try connection.pipeline([PostgresStatement("SELECT \(k) + $1::int AS n", [1])])[0]
-                        .first?.int("n") == k + 1)
+                    #expect(
+                        try connection.pipeline([PostgresStatement("SELECT \(k) + $1::int AS n", [1])])[0]
+                            .first?.int("n") == k + 1)
                 }
                 #expect(try Self.cached(connection) == capacity)
             }
@@ -85,8 +86,9 @@ import Testing
     @Test func aStatementCachedOnAnEmptyTableUsesTheIndexOnceTheTableHasGrown() async throws {
         try await onOwnThread {
             let connection = try Support.connect()
-            #expect(try connection.query("SELECT current_setting('plan_cache_mode') AS m").first?.string("m")
-                == "force_custom_plan")
+            #expect(
+                try connection.query("SELECT current_setting('plan_cache_mode') AS m").first?.string("m")
+                    == "force_custom_plan")
             try Support.withTable("pg_cache_plan", columns: "key text PRIMARY KEY, value int", on: connection) {
                 table in
                 let sql = "SELECT key, value FROM \(table) WHERE key = ANY($1::text[])"
