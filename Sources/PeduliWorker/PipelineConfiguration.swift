@@ -41,8 +41,8 @@ public struct PipelineConfiguration: Sendable, Equatable {
     /// Deliveries decided in one database transaction.
     public var batchSize = 200
     /// How long a partly filled batch waits for more deliveries before it is decided anyway. 15 ms, not less:
-    /// at 1,000 commands/s on two shared cores, 5 ms made batches of about 7 and kept the machine 84 % busy
-    /// (p99 40–325 ms across runs); 15 ms made batches of about 20, 70 % busy, p99 33 ms (README).
+    /// at 1,000 commands/s on two shared cores, 5 ms made batches of about 7 and kept the machine 84 % busy;
+    /// 15 ms made batches of about 17 and 70 % busy, with the lower p99 in alternating runs (README).
     public var batchMaxWait: Duration = .milliseconds(15)
     /// Threads deciding batches, each with its own PostgreSQL session: one decides while another waits for
     /// the server.

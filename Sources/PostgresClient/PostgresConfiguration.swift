@@ -32,7 +32,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, Equatabl
     /// Prepended to the `options` keyword: the decoders rely on ISO dates.
     public static let sessionOptions = "-c DateStyle=ISO,YMD -c TimeZone=UTC -c plan_cache_mode=force_custom_plan"
 
-    /// Distinct statements a session keeps parsed and planned on the server (see
+    /// Distinct statements a session keeps parsed on the server (see
     /// ``PostgresConnection/query(_:_:)``); 0 turns the cache off, e.g. behind a pooler in transaction
     /// mode, where a session's prepared statements may be on another server connection. Default 256: far
     /// more than the few dozen statements the worker runs, a bound for SQL that is built at run time.

@@ -46,9 +46,9 @@ public final class PostgresConnection {
     private var handle: OpaquePointer?
     /// Prepared statements in the order they were prepared, to redo them after a reconnect.
     private var preparedStatements: [(name: String, sql: String)] = []
-    /// Statements this session already parsed and planned, by SQL text and parameter types.
+    /// Statements this session already parsed, by SQL text and parameter types (names are never reused
+    /// within a session: entries are only dropped all at once, with the session).
     private var statementCache: [StatementKey: String] = [:]
-    private var statementsCached = 0
     /// Channels to LISTEN on again after a reconnect.
     private var channels: [String] = []
     private var insideTransaction = false
@@ -100,9 +100,10 @@ public final class PostgresConnection {
     /// Runs one statement with parameters `$1`, `$2`, ... sent apart from the SQL text.
     ///
     /// The first run of a statement on a session prepares it (one extra round trip); every later run with
-    /// the same SQL and parameter types skips the server's parse and analysis, and after a few runs its
-    /// planning too. On small batches that was a third of PostgreSQL's CPU. Up to
-    /// ``PostgresConfiguration/statementCacheCapacity`` statements are kept; others run unprepared.
+    /// the same SQL and parameter types skips the server's parse and analysis. It is still planned at each
+    /// run (`plan_cache_mode=force_custom_plan`, see ``PostgresConfiguration``). On small batches parsing and
+    /// planning were a third of PostgreSQL's CPU. Up to ``PostgresConfiguration/statementCacheCapacity``
+    /// statements are kept; others run unprepared.
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresValue?] = []) throws -> PostgresResult {
         try Self.checkSQL(sql, operation: "query")
@@ -128,12 +129,8 @@ public final class PostgresConnection {
         let key = StatementKey(sql: sql, types: types)
         if let name = statementCache[key] { return name }
         guard statementCache.count < configuration.statementCacheCapacity else { return nil }
-        statementsCached += 1
-        let name = "cached_statement_\(statementsCached)"
-        let result = types.withUnsafeBufferPointer { types in
-            PQprepare(handle, name, sql, Int32(types.count), types.baseAddress)
-        }
-        _ = try check(result, operation: operation)
+        let name = "cached_statement_\(statementCache.count + 1)"
+        try prepareOnServer(handle, name: name, sql: sql, types: types, operation: operation)
         statementCache[key] = name
         return name
     }
@@ -484,8 +481,13 @@ public final class PostgresConnection {
         return handle!
     }
 
-    private func prepareOnServer(_ handle: OpaquePointer, name: String, sql: String) throws {
-        _ = try check(PQprepare(handle, name, sql, 0, nil), operation: "prepare")
+    private func prepareOnServer(
+        _ handle: OpaquePointer, name: String, sql: String, types: [UInt32] = [], operation: String = "prepare"
+    ) throws {
+        let result = types.withUnsafeBufferPointer { types in
+            PQprepare(handle, name, sql, Int32(types.count), types.baseAddress)
+        }
+        _ = try check(result, operation: operation)
     }
 
     /// Turns a finished `PGresult` into a value or an error, and frees it. `mayCommit`: the
