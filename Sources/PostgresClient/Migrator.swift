@@ -117,12 +117,10 @@ public struct Migrator: Sendable {
         // Waiting for another migrator, or building an index on a large table, may take longer than the
         // session's statement timeout, which is meant for the daemon's own statements.
         try connection.execute(simple: "SET statement_timeout = 0")
+        defer { if connection.isAlive { _ = try? connection.execute(simple: "RESET statement_timeout") } }
         try connection.query("SELECT pg_advisory_lock($1)", [lockKey])
         defer {
-            if connection.isAlive {
-                _ = try? connection.query("SELECT pg_advisory_unlock($1)", [lockKey])
-                _ = try? connection.execute(simple: "RESET statement_timeout")
-            }
+            if connection.isAlive { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [lockKey]) }
         }
         if let schema {
             try connection.execute(simple: "CREATE SCHEMA IF NOT EXISTS " + PostgresText.quoteIdentifier(schema))
