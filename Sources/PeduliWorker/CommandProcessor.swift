@@ -579,12 +579,20 @@ final class CommandProcessor {
         }
         if !w.payments.isEmpty {
             let p = w.payments
+            // With the payments, the months each covers, one row each: two payments of one registration for
+            // the same month violate the primary key, and the batch is decided again on the state that won.
             statements.append(PostgresStatement(
                 """
-                INSERT INTO payments (payment_id, registration_id, payer_nip, months, amount, paid_at, channel,
-                    covered_from, covered_through, receipt_number)
-                SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::bigint[], $6::timestamptz[],
-                    $7::text[], $8::date[], $9::date[], $10::text[])
+                WITH paid AS (
+                    INSERT INTO payments (payment_id, registration_id, payer_nip, months, amount, paid_at, channel,
+                        covered_from, covered_through, receipt_number)
+                    SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::bigint[],
+                        $6::timestamptz[], $7::text[], $8::date[], $9::date[], $10::text[])
+                    RETURNING payment_id, registration_id, covered_from, covered_through)
+                INSERT INTO payment_months (registration_id, month, payment_id)
+                SELECT registration_id, generate_series(covered_from, covered_through, interval '1 month')::date,
+                    payment_id
+                FROM paid
                 """,
                 [
                     PostgresArray.text(p.map { $0.payment.paymentID }),
@@ -597,20 +605,6 @@ final class CommandProcessor {
                     PostgresArray.text(p.map { $0.payment.coveredFrom.firstDay.description }),
                     PostgresArray.text(p.map { $0.payment.coveredThrough.firstDay.description }),
                     PostgresArray.text(p.map(\.receipt)),
-                ]))
-            // The months each payment covers, one row each: two payments of one registration for the same
-            // month violate the primary key, and the batch is decided again on the state that won.
-            statements.append(PostgresStatement(
-                """
-                INSERT INTO payment_months (registration_id, month, payment_id)
-                SELECT u.r, generate_series(u.f, u.t, interval '1 month')::date, u.p
-                FROM unnest($1::text[], $2::uuid[], $3::date[], $4::date[]) AS u(p, r, f, t)
-                """,
-                [
-                    PostgresArray.text(p.map { $0.payment.paymentID }),
-                    PostgresArray.text(p.map { $0.payment.registrationID.canonicalString }),
-                    PostgresArray.text(p.map { $0.payment.coveredFrom.firstDay.description }),
-                    PostgresArray.text(p.map { $0.payment.coveredThrough.firstDay.description }),
                 ]))
             let updates = w.paidThrough.sorted { $0.key.uuidString < $1.key.uuidString }
             statements.append(PostgresStatement(
