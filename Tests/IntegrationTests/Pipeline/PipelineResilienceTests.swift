@@ -90,37 +90,71 @@ import Testing
 }
 
 extension PipelineResilienceTests {
-    /// RabbitMQ restarted, then PostgreSQL restarted, while commands flow: nothing lost, nothing done twice,
-    /// nobody intervenes.
+    /// RabbitMQ restarted, then PostgreSQL restarted, while commands are in flight: nothing lost, nothing done
+    /// twice, nobody intervenes.
+    ///
+    /// Each restart happens while the test holds `processing_log` locked and a worker transaction is waiting
+    /// on that lock, so a batch is certainly in flight however fast the worker is: the broker restart leaves a
+    /// batch that commits after its channel is gone (its acknowledgements are lost and the messages come
+    /// back), and the database restart kills a batch inside its transaction (commit outcome unknown).
     @Test func brokerAndDatabaseRestartsLoseNothing() async throws {
         let h = try PipelineHarness()
         defer { h.tearDown() }
         let sponsors = (0..<10).map { h.samples.sponsor($0) }
         try h.roster(sponsors)
-        let count = 20_000
+        let count = 10_000
         let messages = (0..<count).map { i in
             ("registration.submit", h.samples.registration(i, sponsor: sponsors[i % 10]).body.canonicalJSON(),
              PipelineHarness.properties("r\(i)"))
         }
         try await h.publish(messages)
+        let processed = { @Sendable () throws -> Int in
+            try h.sql("SELECT count(*) AS n FROM processing_log")[0].int("n")
+        }
+        /// Waits until the worker has committed `target` commands, then stalls its commits behind a lock and
+        /// waits until one of its transactions is blocked there.
+        let stallAfter = { @Sendable (target: Int) async throws -> (PostgresConnection, Int) in
+            let deadline = ContinuousClock.now + .seconds(120)
+            func waitUntil(_ what: String, _ condition: () throws -> Bool) async throws {
+                while try !condition() {
+                    guard ContinuousClock.now < deadline else {
+                        throw AMQPTestEnvironmentError(description: "timed out waiting until \(what)")
+                    }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            try await waitUntil("\(target) commands are committed") { try processed() >= target }
+            let holder = try PostgresConnection(configuration: h.database)
+            try holder.execute(simple: "BEGIN")
+            try holder.execute(simple: "LOCK TABLE processing_log IN EXCLUSIVE MODE")
+            try await waitUntil("a worker transaction waits on the lock") {
+                try h.sql(
+                    "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )[0].int("n") > 0
+            }
+            return (holder, try processed())
+        }
         let atRestarts = try await h.withWorker {
-            try await h.waitFor("some events before the broker restart", timeout: .seconds(60)) { e, _ in e.count >= 300 }
-            let beforeBroker = h.capturedEvents.count
+            let (brokerLock, beforeBroker) = try await stallAfter(300)
             _ = try await onOwnThread { try AMQPTestEnvironment.services(["restart-rabbitmq"]) }
-            let beforeDatabase = try h.sql("SELECT count(*) AS n FROM processing_log")[0].int("n")
+            try brokerLock.execute(simple: "COMMIT")
+            // More than the prefetch window (400), so the worker must have reconnected to get this far.
+            let (_, beforeDatabase) = try await stallAfter(beforeBroker + 1_000)
+            // The restart ends the lock holder's session along with the worker's.
             _ = try await onOwnThread { try AMQPTestEnvironment.services(["restart-postgres"]) }
             try await h.waitFor("every registration's event", timeout: .seconds(300)) { e, _ in
                 Set(e.compactMap { $0.string("registration_id") }).count >= count
             }
             return (beforeBroker, beforeDatabase)
         }
-        // Both restarts really happened in the middle of the run.
+        // Both restarts really found work in flight.
         #expect(atRestarts.0 < count && atRestarts.1 < count)
+        #expect(atRestarts.0 < atRestarts.1, "no progress between the broker restart and the database restart")
         let accepted = h.capturedEvents.filter { $0.type == "registration.accepted" }
         #expect(Set(accepted.compactMap { $0.string("registration_id") }).count == count)
         #expect(!h.capturedEvents.contains { $0.type == "registration.rejected" }, "a redelivery was decided twice")
         #expect(try h.sql("SELECT count(*) AS n FROM registrations")[0].int("n") == count)
-        #expect(try h.sql("SELECT count(*) AS n FROM processing_log")[0].int("n") == count)
+        #expect(try processed() == count)
         #expect(try h.sql("SELECT count(*) AS n FROM outbox")[0].int("n") == 0)
         #expect(h.capturedDeadLetters.isEmpty)
     }
@@ -132,7 +166,8 @@ extension PipelineResilienceTests {
         defer { h.tearDown() }
         let sponsors = (0..<10).map { h.samples.sponsor($0) }
         try h.roster(sponsors)
-        let count = 2000
+        // Several seconds of work even for a fast worker, so the stop lands in the middle.
+        let count = 10_000
         let messages = (0..<count).map { i in
             ("registration.submit", h.samples.registration(i, sponsor: sponsors[i % 10]).body.canonicalJSON(),
              PipelineHarness.properties("r\(i)"))
