@@ -133,8 +133,13 @@ final class OutboxRelay: Sendable {
         }
     }
 
+    /// The relay's session commits its deletions without waiting for the WAL flush: a deletion lost in a
+    /// server crash only republishes events the broker already confirmed (same `event_id`, which consumers
+    /// deduplicate), and the flush no longer sits between one batch of events and the next.
     private func openSession() throws -> PostgresConnection {
-        let db = try PostgresConnection(configuration: database, logger: logger)
+        var configuration = database
+        configuration.sessionSettings["synchronous_commit"] = "off"
+        let db = try PostgresConnection(configuration: configuration, logger: logger)
         try db.listen(Self.notifyChannel)
         return db
     }

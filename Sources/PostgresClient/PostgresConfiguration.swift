@@ -43,6 +43,13 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, Equatabl
     /// 0 turns it off. An `options` keyword in the connection string that sets it wins.
     public var statementTimeoutMilliseconds: Int?
 
+    /// Server settings (`name` → `value`) for every session opened with this configuration, for one
+    /// kind of session that needs what the others must not have: the outbox relay commits its deletions
+    /// with `synchronous_commit=off`, which would be wrong for the sessions that commit commands. Applied
+    /// after the statement timeout and before the connection string's own `options`, so those still win;
+    /// a session re-applies them after every reconnect. Default: none.
+    public var sessionSettings: [String: String] = [:]
+
     /// The keywords that were set (given or defaulted), in libpq's order.
     public private(set) var parameters: [Parameter]
     /// Keywords libpq marks as secret (`password`, `sslpassword`): left out of ``redacted``.
@@ -105,8 +112,21 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, Equatabl
         var result = parameters.filter { $0.keyword != "options" }
         let userOptions = self["options"].map { " " + $0 } ?? ""
         let timeout = statementTimeoutMilliseconds.map { " -c statement_timeout=\(max(0, $0))" } ?? ""
-        result.append(Parameter(keyword: "options", value: Self.sessionOptions + timeout + userOptions))
+        let settings = sessionSettings.sorted { $0.key < $1.key }.map { name, value in
+            " -c " + Self.escapedOption(name) + "=" + Self.escapedOption(value)
+        }.joined()
+        result.append(Parameter(keyword: "options", value: Self.sessionOptions + timeout + settings + userOptions))
         return result
+    }
+
+    /// libpq splits `options` at spaces; a backslash keeps the next character (space or backslash) literal.
+    private static func escapedOption(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == " " || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
     }
 
     private mutating func set(_ keyword: String, _ value: String) {

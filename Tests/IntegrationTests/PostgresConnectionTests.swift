@@ -255,6 +255,24 @@ import Testing
         }
     }
 
+    @Test func sessionSettingsHoldFromConnectAndAfterReconnect() async throws {
+        try await onOwnThread {
+            var configuration = try Support.configuration()
+            configuration.sessionSettings = ["synchronous_commit": "off", "peduli.note": "relay test\\1"]
+            let connection = try PostgresConnection(configuration: configuration)
+            let read = {
+                try connection.query(
+                    "SELECT current_setting('synchronous_commit') AS sc, current_setting('peduli.note') AS note")[0]
+            }
+            #expect(try read().string("sc") == "off")
+            #expect(try read().string("note") == "relay test\\1")
+            // Other sessions keep the server's setting.
+            #expect(try Support.connect().query("SHOW synchronous_commit")[0].string("synchronous_commit") == "on")
+            try connection.reconnect()
+            #expect(try read().string("sc") == "off")
+        }
+    }
+
     @Test func explicitReconnectKeepsPreparedStatements() async throws {
         try await onOwnThread {
             let connection = try Support.connect()

@@ -107,4 +107,23 @@ import Testing
         let options = configuration.connectionParameters.first { $0.keyword == "options" }?.value
         #expect(options == PostgresConfiguration.sessionOptions + expected)
     }
+
+    @Test(arguments: [
+        ([:], "host=h", ""),
+        (["synchronous_commit": "off"], "host=h", " -c synchronous_commit=off"),
+        // Sorted by name, so the same settings always make the same connection string.
+        (["work_mem": "8MB", "synchronous_commit": "off"], "host=h", " -c synchronous_commit=off -c work_mem=8MB"),
+        // Spaces and backslashes escaped the way libpq reads them.
+        (["search_path": "a b\\c"], "host=h", #" -c search_path=a\ b\\c"#),
+        // After the statement timeout, before the connection string's options, which win.
+        (["synchronous_commit": "off"], "host=h options='-c synchronous_commit=on'",
+         " -c statement_timeout=100 -c synchronous_commit=off -c synchronous_commit=on"),
+    ] as [([String: String], String, String)])
+    func sessionSettingsAreSessionOptions(settings: [String: String], conninfo: String, expected: String) throws {
+        var configuration = try PostgresConfiguration(conninfo)
+        configuration.sessionSettings = settings
+        if conninfo.contains("options") { configuration.statementTimeoutMilliseconds = 100 }
+        let options = configuration.connectionParameters.first { $0.keyword == "options" }?.value
+        #expect(options == PostgresConfiguration.sessionOptions + expected)
+    }
 }
