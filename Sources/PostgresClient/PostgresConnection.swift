@@ -649,14 +649,24 @@ public final class PostgresConnection {
                 types.append(0)
                 continue
             }
-            let text = parameter.postgresText
-            if text.utf8.contains(0) {
+            var text = parameter.postgresText
+            // One memchr and one memcpy over the contiguous UTF-8 (a byte-by-byte `utf8.contains(0)`
+            // followed by strdup was 4 % of the worker's CPU in a backlog).
+            let copy = text.withUTF8 { bytes -> UnsafeMutablePointer<CChar>? in
+                if let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil { return nil }
+                // malloc, like the strdup it replaces: EncodedParameters frees with free().
+                let buffer = malloc(bytes.count + 1)!.assumingMemoryBound(to: CChar.self)
+                if let base = bytes.baseAddress { memcpy(buffer, base, bytes.count) }
+                buffer[bytes.count] = 0
+                return buffer
+            }
+            guard let copy else {
                 texts.forEach { free($0) }
                 throw PostgresError(
                     code: .invalidParameter, operation: operation,
                     message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot store")
             }
-            texts.append(strdup(text))
+            texts.append(copy)
             types.append(parameter.postgresTypeOID)
         }
         return EncodedParameters(texts: texts, types: types)

@@ -9,6 +9,9 @@ struct PostgresArraysTests {
         (["a,b", nil, ""], "{\"a,b\",NULL,\"\"}"),
         (["quote\"", "back\\slash", "{brace}"], "{\"quote\\\"\",\"back\\\\slash\",\"{brace}\"}"),
         (["NULL"], "{\"NULL\"}"),
+        // Escapes at the edges and next to each other (the builder copies the runs between them).
+        (["\"", "\\", "\"\\\"", "a\"\"b"], #"{"\"","\\","\"\\\"","a\"\"b"}"#),
+        (["{\"nik\":\"3374\"}"], #"{"{\"nik\":\"3374\"}"}"#),
         (["Budi Santoso — ✓"], "{\"Budi Santoso — ✓\"}"),
     ]
 
