@@ -64,3 +64,26 @@ stop_worker() {
   wait "$WORKER_PID" || WORKER_EXIT=$?
   WORKER_PID=
 }
+
+# One line of cumulative CPU time (clock ticks) for the processes a run is made of:
+#   <unix time> busy=<machine, all CPUs> idle=<machine> rabbitmq=<..> postgresql=<..> worker=<..> bench=<..>
+# Summed over the live processes of each kind (a process that exits between two samples takes its time
+# with it: PostgreSQL's autovacuum workers are undercounted by what they used).
+cpu_sample() {
+  awk -v t="$(date +%s.%N)" '
+    FILENAME == "/proc/stat" { if ($1 == "cpu") { busy = $2 + $3 + $4 + $7 + $8 + $9; idle = $5 + $6 }; next }
+    {
+      if (!match($0, /\(.*\)/)) next
+      comm = substr($0, RSTART + 1, RLENGTH - 2)
+      n = split(substr($0, RSTART + RLENGTH + 1), f, " ")
+      g = comm == "beam.smp" ? "rabbitmq" : comm == "postgres" ? "postgresql" : \
+          comm == "peduli-worker" ? "worker" : comm == "peduli-bench" ? "bench" : ""
+      if (g != "" && n >= 13) ticks[g] += f[12] + f[13]
+    }
+    END {
+      printf "%s busy=%d idle=%d", t, busy, idle
+      split("rabbitmq postgresql worker bench", gs, " ")
+      for (i = 1; i <= 4; i++) printf " %s=%d", gs[i], ticks[gs[i]] + 0
+      printf "\n"
+    }' /proc/stat /proc/[0-9]*/stat 2>/dev/null
+}

@@ -115,6 +115,7 @@ struct LoadCommand: ParsableCommand {
 
         func phase(_ name: String, _ body: () throws -> Void) throws {
             let t0 = DispatchTime.now().uptimeNanoseconds
+            let startedAt = Date().timeIntervalSince1970
             let before = published
             try body()
             try publisher.flush()
@@ -122,8 +123,10 @@ struct LoadCommand: ParsableCommand {
             let t1 = state.inner.withLock { $0.lastOutcomeNanos }
             let seconds = Double(max(t1, t0 + 1) - t0) / 1e9
             let n = published - before
+            // Wall-clock bounds, so samples taken outside (CPU per process in scripts/bench-scenario) can be
+            // cut to the phase.
             phases.append(["name": name, "commands": n, "seconds": seconds, "commands_per_second": Double(n) / seconds,
-                           "complete": complete])
+                           "complete": complete, "started_at_unix": startedAt, "ended_at_unix": startedAt + seconds])
             print("phase \(name): \(n) commands in \(String(format: "%.2f", seconds)) s = \(Int(Double(n) / seconds)) commands/s\(complete ? "" : " (INCOMPLETE)")")
         }
 
