@@ -39,7 +39,7 @@ final class Consumer: Sendable {
         let p = pipeline
         var machine = ConsumerStateMachine<AMQPDelivery>(
             batchSize: p.batchSize, maxWait: p.batchMaxWait, maxInFlight: p.maxBatchesInFlight,
-            deliveryTag: { $0.deliveryTag })
+            batchBytes: p.batchBytes, deliveryTag: { $0.deliveryTag }, size: { $0.body.count })
         let tags = ["peduli-worker.registrations.\(ProcessInfo.processInfo.processIdentifier)",
                     "peduli-worker.payments.\(ProcessInfo.processInfo.processIdentifier)"]
         let topology = TopologyDeclaration(p.topology)

@@ -2,7 +2,8 @@
 /// thread, and turn committed batches into acknowledgements on the channel that delivered them.
 ///
 /// Plain state, no I/O, so every ordering rule is tested without a broker:
-/// - a batch closes when it holds `batchSize` deliveries or `maxWait` after its first delivery;
+/// - a batch closes when it holds `batchSize` deliveries, or bodies of `batchBytes` bytes (a delivery larger
+///   than that goes alone), or `maxWait` after its first delivery;
 /// - at most `maxInFlight` batches wait for the database; deliveries keep arriving (bounded by prefetch);
 /// - a committed batch is acknowledged with one multiple-ack, after the individual nacks of the deliveries
 ///   that must come back; several database threads may finish batches out of order, so a finished batch
@@ -37,23 +38,34 @@ public struct ConsumerStateMachine<Item: Sendable>: Sendable {
     public let batchSize: Int
     public let maxWait: Duration
     public let maxInFlight: Int
+    public let batchBytes: Int
     private let tag: @Sendable (Item) -> UInt64
+    private let size: @Sendable (Item) -> Int
 
     public private(set) var phase: Phase = .running
     public private(set) var generation: UInt64 = 1
     private var collecting: [Item] = []
     private var collectingSince: Instant?
+    private var collectingBytes = 0
     private var inFlight: [(id: UInt64, generation: UInt64)] = []
     /// Batches finished before an earlier one, waiting for their turn to be acknowledged.
     private var finishedEarly: [UInt64: (dispositions: [Disposition], items: [Item])] = [:]
     private var nextBatchID: UInt64 = 1
 
-    public init(batchSize: Int, maxWait: Duration, maxInFlight: Int, deliveryTag: @escaping @Sendable (Item) -> UInt64) {
-        precondition(batchSize > 0 && maxInFlight > 0)
+    /// - Parameters:
+    ///   - batchBytes: with `size`, what one batch may carry, so a few oversized bodies (parked as
+    ///     `too_large`, copied into the outbox) never share a transaction's memory with many others.
+    public init(
+        batchSize: Int, maxWait: Duration, maxInFlight: Int, batchBytes: Int = .max,
+        deliveryTag: @escaping @Sendable (Item) -> UInt64, size: @escaping @Sendable (Item) -> Int = { _ in 0 }
+    ) {
+        precondition(batchSize > 0 && maxInFlight > 0 && batchBytes > 0)
         self.batchSize = batchSize
         self.maxWait = maxWait
         self.maxInFlight = maxInFlight
+        self.batchBytes = batchBytes
         self.tag = deliveryTag
+        self.size = size
     }
 
     public var inFlightCount: Int { inFlight.count }
@@ -63,6 +75,7 @@ public struct ConsumerStateMachine<Item: Sendable>: Sendable {
     public mutating func received(_ item: Item, at now: Instant) -> Batch? {
         if collecting.isEmpty { collectingSince = now }
         collecting.append(item)
+        collectingBytes += size(item)
         return closeBatchIfDue(at: now)
     }
 
@@ -112,6 +125,7 @@ public struct ConsumerStateMachine<Item: Sendable>: Sendable {
     public mutating func connectionLost() {
         generation += 1
         collecting.removeAll()
+        collectingBytes = 0
         collectingSince = nil
     }
 
@@ -126,12 +140,19 @@ public struct ConsumerStateMachine<Item: Sendable>: Sendable {
     private mutating func closeBatchIfDue(at now: Instant) -> Batch? {
         guard !collecting.isEmpty, inFlight.count < maxInFlight else { return nil }
         let due =
-            collecting.count >= batchSize || phase == .draining
+            collecting.count >= batchSize || collectingBytes >= batchBytes || phase == .draining
             || (collectingSince.map { now - $0 >= maxWait } ?? false)
         guard due else { return nil }
-        let take = min(batchSize, collecting.count)
+        // Deliveries in order while the batch is below both bounds; the first one always goes.
+        var take = 0
+        var bytes = 0
+        while take < min(batchSize, collecting.count) && bytes < batchBytes {
+            bytes += size(collecting[take])
+            take += 1
+        }
         let items = Array(collecting.prefix(take))
         collecting.removeFirst(take)
+        collectingBytes -= bytes
         collectingSince = collecting.isEmpty ? nil : now
         let batch = Batch(id: nextBatchID, generation: generation, items: items)
         nextBatchID += 1

@@ -34,6 +34,19 @@ final class OutboxRelay: Sendable {
         self.logger = logger
     }
 
+    /// The oldest rows, at most $1 of them and, counting their bodies in order, only those that start below $2
+    /// bytes (so the first row always comes, however large). `octet_length` reads the stored size without
+    /// decompressing the body.
+    static let nextBatch = """
+        SELECT id, exchange, routing_key, properties, body FROM (
+            SELECT id, exchange, routing_key, properties, body,
+                   sum(octet_length(body)) OVER (ORDER BY id) - octet_length(body) AS before
+            FROM (SELECT * FROM outbox ORDER BY id LIMIT $1) AS oldest
+        ) AS sized
+        WHERE before < $2
+        ORDER BY id
+        """
+
     /// The relay's loop; returns when asked to stop and the outbox is empty, or when aborted.
     func run() {
         let topology = TopologyDeclaration(pipeline.topology)
@@ -73,10 +86,7 @@ final class OutboxRelay: Sendable {
                         """)[0]
                     PipelineMetrics.outbox(backlog: try backlog.int("n"), oldestAgeSeconds: try backlog.double("age"))
                 }
-                let rows = try db.query(
-                    """
-                    SELECT id, exchange, routing_key, properties, body FROM outbox ORDER BY id LIMIT $1
-                    """, [pipeline.outboxBatchSize])
+                let rows = try db.query(Self.nextBatch, [pipeline.outboxBatchSize, pipeline.outboxBatchBytes])
                 if rows.isEmpty {
                     if stopWhenEmpty.isSet { return }
                     _ = try db.waitForNotifications(timeout: pipeline.outboxPollInterval)

@@ -61,6 +61,15 @@ public struct PipelineConfiguration: Sendable, Equatable {
     public var outboxPollInterval: Duration = .seconds(1)
     /// Rows the relay publishes before it waits for their confirms.
     public var outboxBatchSize = 500
+    /// ... and the bytes of their bodies: the relay stops adding rows once this many body bytes are in the
+    /// batch (a row larger than this goes out alone). Parked messages carry the original body, up to
+    /// `max_message_bytes` and beyond for `too_large` ones, so 500 rows could otherwise be tens of MB in the
+    /// result, its copies and the frames at once. 1 MiB still fills a batch of ordinary events (about 1 KiB).
+    public var outboxBatchBytes = 1 << 20
+    /// The same bound for the consumer's batches: a batch closes once its bodies reach this many bytes, so
+    /// a transaction holds (as hex parameters and outbox rows, about 4 copies) at most one oversized body
+    /// or about 1 MiB of ordinary ones. Ordinary commands (about 1 KiB) fill `batch_size` first.
+    public var batchBytes = 1 << 20
     /// The `app_id` on every event.
     public var appID = "peduli-worker"
 

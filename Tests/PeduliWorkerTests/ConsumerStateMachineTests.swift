@@ -19,6 +19,37 @@ struct ConsumerStateMachineTests {
         #expect(m.inFlightCount == 1)
     }
 
+    /// Items are their own sizes here: (sizes received, batch size, byte bound, batches closed on arrival).
+    @Test(arguments: [
+        ([10, 10, 10], 3, 100, [[10, 10, 10]]),  // the count bound
+        ([40, 40, 40], 5, 100, [[40, 40, 40]]),  // 120 bytes reach the bound: all three (each began below it)
+        ([500], 5, 100, [[500]]),  // larger than the bound: alone, at once
+        ([10, 500, 10], 5, 100, [[10, 500]]),  // the large one closes the batch it joins
+        ([60, 30, 30, 5], 5, 100, [[60, 30, 30]]),  // reached at the third; the fourth starts the next batch
+    ] as [([UInt64], Int, Int, [[UInt64]])])
+    func batchesCloseAtTheByteBound(sizes: [UInt64], batchSize: Int, bytes: Int, expected: [[UInt64]]) {
+        var m = Machine(batchSize: batchSize, maxWait: .seconds(1), maxInFlight: 10, batchBytes: bytes,
+                        deliveryTag: { $0 }, size: { Int($0) })
+        let closed = sizes.compactMap { m.received($0, at: t0)?.items }
+        #expect(closed == expected)
+        // Whatever is left goes after the wait, and the bytes counted for it start again from zero.
+        let rest = Array(sizes.dropFirst(expected.joined().count))
+        #expect(m.tick(at: t0 + .seconds(1))?.items ?? [] == rest)
+        #expect(m.received(UInt64(bytes - 1), at: t0 + .seconds(1)) == nil)
+    }
+
+    @Test func theByteBoundTakesAPrefixOfWhatWaited() {
+        // Deliveries gathered while the database was full: the byte bound splits them in order.
+        var m = Machine(batchSize: 10, maxWait: .milliseconds(5), maxInFlight: 1, batchBytes: 100,
+                        deliveryTag: { $0 }, size: { Int($0) })
+        #expect(m.received(1, at: t0)?.items == nil)
+        let first = m.tick(at: t0 + .milliseconds(5))
+        #expect(first?.items == [1])
+        for item: UInt64 in [50, 60, 70, 20] { #expect(m.received(item, at: t0 + .milliseconds(6)) == nil) }
+        _ = m.completed(batchID: first!.id, dispositions: [.ack], items: [1])
+        #expect(m.tick(at: t0 + .milliseconds(6))?.items == [50, 60])
+    }
+
     @Test func aPartialBatchClosesAfterTheWait() {
         var m = machine()
         _ = m.received(1, at: t0)

@@ -89,6 +89,39 @@ import Testing
         ("invalid utf8", .malformedJSON), ("too large", .tooLarge), ("unauthorized", .unauthorizedPublisher),
     ]
 
+    /// Oversized bodies among ordinary commands: batches and relay batches split at their byte bounds, every
+    /// oversized body is parked whole and every ordinary command is decided.
+    @Test func oversizedBodiesAreParkedWholeInByteBoundedBatches() async throws {
+        let h = try PipelineHarness { p, _ in
+            p.batchBytes = 256 << 10
+            p.outboxBatchBytes = 256 << 10
+        }
+        defer { h.tearDown() }
+        let sponsor = h.samples.sponsor(4)
+        try h.roster([sponsor])
+        var messages: [(String, [UInt8], AMQPProperties)] = []
+        for i in 0..<30 {
+            let big = Array(repeating: UInt8(ascii: "a") &+ UInt8(i % 26), count: 200 << 10)
+            messages.append(("registration.submit", big, PipelineHarness.properties("big-\(i)")))
+            let ordinary = h.samples.registration(400 + i, sponsor: sponsor).body.canonicalJSON()
+            messages.append(("registration.submit", ordinary, PipelineHarness.properties("ok-\(i)")))
+        }
+        try await h.publish(messages)
+        try await h.withWorker {
+            try await h.waitFor("30 dead letters and 30 acceptances") { e, d in
+                d.count >= 30 && e.filter { $0.type == "registration.accepted" }.count >= 30
+            }
+        }
+        let parked = Dictionary(uniqueKeysWithValues: h.capturedDeadLetters.map { ($0.properties.messageId ?? "", $0) })
+        #expect(parked.count == 30)
+        for i in 0..<30 {
+            let d = try #require(parked["big-\(i)"])
+            #expect(d.header("x-peduli-reason") == ParkReason.tooLarge.rawValue)
+            #expect(d.body == Array(repeating: UInt8(ascii: "a") &+ UInt8(i % 26), count: 200 << 10))
+        }
+        #expect(try h.sql("SELECT count(*) AS n FROM registrations")[0].int("n") == 30)
+    }
+
     @Test func everyDeadLetterReason() async throws {
         let h = try PipelineHarness { p, _ in
             p.allowedPublishers = ["portal"]
