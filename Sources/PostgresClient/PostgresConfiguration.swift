@@ -111,11 +111,11 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, Equatabl
     var connectionParameters: [Parameter] {
         var result = parameters.filter { $0.keyword != "options" }
         let userOptions = self["options"].map { " " + $0 } ?? ""
-        let timeout = statementTimeoutMilliseconds.map { " -c statement_timeout=\(max(0, $0))" } ?? ""
-        let settings = sessionSettings.sorted { $0.key < $1.key }.map { name, value in
+        let timeout = statementTimeoutMilliseconds.map { [("statement_timeout", "\(max(0, $0))")] } ?? []
+        let settings = (timeout + sessionSettings.sorted { $0.key < $1.key }).map { name, value in
             " -c " + Self.escapedOption(name) + "=" + Self.escapedOption(value)
         }.joined()
-        result.append(Parameter(keyword: "options", value: Self.sessionOptions + timeout + settings + userOptions))
+        result.append(Parameter(keyword: "options", value: Self.sessionOptions + settings + userOptions))
         return result
     }
 
