@@ -93,6 +93,16 @@ public struct AMQPConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// Largest frame we accept (default 131072, RabbitMQ's default).
     public var frameMax: Int
     public var tls: AMQPTLSOptions
+    /// What an inbound delivery's headers may hold to be kept (`AMQPDelivery.headersDropped` otherwise).
+    public var headerLimits: AMQPHeaderLimits = .contract
+
+    /// Stack for a thread that reads from a connection (`nextEvent`, `waitForConfirms`). librabbitmq 0.11
+    /// decodes a content header's tables recursively with no depth limit, about 110 bytes of stack a level
+    /// (measured) and at least 5 bytes of frame a level (an array in an array), so a header that fits the
+    /// frame nests at most `frameMax / 5` levels: 26,214 at the default, 2.9 MB. 32 bytes of stack per byte of
+    /// frame covers that with room, plus 8 MiB for everything else. Virtual memory: only the pages a deep
+    /// header touches become resident.
+    public var threadStackSize: Int { 8 << 20 + 32 * max(frameMax, 131_072) }
 
     public init(endpoints: [AMQPEndpoint], heartbeatSeconds: Int = 30, connectionName: String = "peduli-worker",
                 product: String = "peduli-worker", connectTimeout: Duration = .seconds(10),
@@ -127,10 +137,10 @@ public struct AMQPConfiguration: Sendable, Equatable, CustomStringConvertible {
 /// The RabbitMQ URI rules in one place (https://www.rabbitmq.com/docs/uri-spec).
 enum AMQPURLParser {
     static func parseList(_ text: String) throws -> [AMQPEndpoint] {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        let parts = URLList.split(text)
         var endpoints: [AMQPEndpoint] = []
         for (index, part) in parts.enumerated() {
-            let trimmed = part.trimmingSpaces()
+            let trimmed = part
             do {
                 endpoints.append(try parse(trimmed))
             } catch var error as AMQPError {
@@ -253,6 +263,72 @@ enum AMQPURLParser {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
         default: return nil
         }
+    }
+}
+
+/// A comma-separated list of URLs. A comma inside a URL's userinfo is not a separator: a comma is legal
+/// unencoded in a password, and splitting there cut the password in two and printed its second half as if
+/// it were a host. A comma is inside the userinfo when the URL has reached its authority (`scheme://`), no
+/// `@` or `/` came yet, and an `@` follows before the next `/` or comma-and-scheme. Every other comma
+/// separates (a list of plain words is split on each).
+public enum URLList {
+    public static func split(_ text: String) -> [String] {
+        let s = Array(text.unicodeScalars)
+        var parts: [String] = []
+        var start = 0
+        var index = 0
+        while index < s.count {
+            if s[index] == ",", !insideUserinfo(s, from: start, comma: index) {
+                parts.append(trimmed(s[start..<index]))
+                start = index + 1
+            }
+            index += 1
+        }
+        parts.append(trimmed(s[start..<s.count]))
+        return parts
+    }
+
+    static func insideUserinfo(_ s: [Unicode.Scalar], from start: Int, comma: Int) -> Bool {
+        if startsWithScheme(s, at: comma + 1) { return false }
+        guard let authority = authorityStart(s, from: start, before: comma) else { return false }
+        if s[authority..<comma].contains(where: { $0 == "@" || $0 == "/" }) { return false }
+        var i = comma + 1
+        while i < s.count, s[i] != "/" {
+            if s[i] == "@" { return true }
+            if s[i] == ",", startsWithScheme(s, at: i + 1) { return false }
+            i += 1
+        }
+        return false
+    }
+
+    /// Where the authority begins (just after `://`) in the URL starting at `start`, if it reached it.
+    static func authorityStart(_ s: [Unicode.Scalar], from start: Int, before end: Int) -> Int? {
+        var i = start
+        while i + 2 < end {
+            if s[i] == ":" && s[i + 1] == "/" && s[i + 2] == "/" { return i + 3 }
+            i += 1
+        }
+        return nil
+    }
+
+    /// True when `scheme://` (RFC 3986: a letter, then letters, digits, `+`, `-`, `.`) starts at `start`,
+    /// after optional spaces.
+    static func startsWithScheme(_ s: [Unicode.Scalar], at start: Int) -> Bool {
+        var i = start
+        while i < s.count, s[i] == " " || s[i] == "\t" { i += 1 }
+        guard i < s.count, isLetter(s[i]) else { return false }
+        i += 1
+        while i < s.count, isLetter(s[i]) || ("0"..."9").contains(s[i]) || "+-.".unicodeScalars.contains(s[i]) { i += 1 }
+        return i + 2 < s.count && s[i] == ":" && s[i + 1] == "/" && s[i + 2] == "/"
+    }
+
+    static func isLetter(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("A"..."Z").contains(c) }
+
+    static func trimmed(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
+        var slice = scalars
+        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
+        return String(String.UnicodeScalarView(slice))
     }
 }
 

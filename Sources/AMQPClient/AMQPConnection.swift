@@ -36,8 +36,10 @@ public final class AMQPConnection {
     private var pendingHead = 0
 
     /// Connects to the first node that answers, trying `configuration.endpoints` in order from
-    /// `startIndex` (wrapping around), logs in and opens channel 1.
-    public init(configuration: AMQPConfiguration, startIndex: Int = 0, generation: UInt64 = 0) throws {
+    /// `startIndex` (wrapping around), logs in and opens channel 1. `beforeEachNode` runs before each node is
+    /// tried (each try may block up to `connectTimeout`): a caller reports liveness there.
+    public init(configuration: AMQPConfiguration, startIndex: Int = 0, generation: UInt64 = 0,
+                beforeEachNode: () -> Void = {}) throws {
         guard !configuration.endpoints.isEmpty else {
             throw AMQPError(code: .invalidArgument, operation: "connect", detail: "no endpoints configured")
         }
@@ -48,6 +50,7 @@ public final class AMQPConnection {
         for step in 0..<count {
             let index = ((startIndex % count) + count + step) % count
             let endpoint = configuration.endpoints[index]
+            beforeEachNode()
             do {
                 let state = try Self.open(endpoint: endpoint, configuration: configuration)
                 self.state = state
@@ -413,6 +416,16 @@ public final class AMQPConnection {
     public func publish(exchange: String, routingKey: String, body: [UInt8], properties: AMQPProperties = .init(),
                         mandatory: Bool = false) throws -> UInt64 {
         let state = try usableState("publish")
+        // librabbitmq sends the method frame before it finds that the content header does not fit, which
+        // leaves the channel mid-message: refuse such a message here, with the connection still whole.
+        let frameMax = Int(amqp_get_frame_max(state))
+        guard let headerFrame = AMQPWireSize.contentHeaderFrame(properties), frameMax == 0 || headerFrame <= frameMax else {
+            throw AMQPError(code: .messageTooLarge, operation: "publish(\(exchange), \(routingKey))",
+                            endpoint: endpoint.redacted,
+                            detail: AMQPWireSize.contentHeaderFrame(properties).map {
+                                "content header of \($0) bytes, frame_max \(frameMax)"
+                            } ?? "a short string property is over 255 bytes")
+        }
         let arena = CArena()
         var cProperties = arena.properties(properties)
         let status = body.withUnsafeBytes { raw in
@@ -427,8 +440,10 @@ public final class AMQPConnection {
     /// Reads events until every publish up to `sequence` is confirmed, and returns the sequence
     /// numbers among them that were nacked (not yet reported by an earlier call). Other events read
     /// meanwhile are kept for `nextEvent`. Throws `.timeout` (connection still usable) when the
-    /// broker has not answered in time.
-    public func waitForConfirms(upTo sequence: UInt64? = nil, timeout: Duration) throws -> [UInt64] {
+    /// broker has not answered in time. `progress` runs every 200 ms or so while waiting (liveness reports).
+    public func waitForConfirms(upTo sequence: UInt64? = nil, timeout: Duration, progress: () -> Void = {}) throws
+        -> [UInt64]
+    {
         guard confirmMode else {
             throw AMQPError(code: .invalidArgument, operation: "waitForConfirms", endpoint: endpoint.redacted,
                             detail: "the channel is not in confirm mode (call confirmSelect first)")
@@ -442,6 +457,7 @@ public final class AMQPConnection {
                 throw AMQPError(code: .timeout, operation: "waitForConfirms(\(target))", endpoint: endpoint.redacted,
                                 detail: "\(confirms.outstandingCount) publishes still unconfirmed")
             }
+            progress()
             if let event = try readEvent(timeout: min(left, .milliseconds(200))) {
                 if case .confirm = event { continue }
                 pending.append(event)
@@ -478,12 +494,12 @@ public final class AMQPConnection {
         let reply = amqp_consume_message(state, &envelope, &wait, 0)
         switch reply.reply_type {
         case AMQP_RESPONSE_NORMAL:
+            let (properties, dropped) = CDecode.properties(envelope.message.properties, limits: configuration.headerLimits)
             let delivery = AMQPDelivery(
                 deliveryTag: envelope.delivery_tag, redelivered: envelope.redelivered != 0,
                 exchange: CDecode.string(envelope.exchange), routingKey: CDecode.string(envelope.routing_key),
-                consumerTag: CDecode.string(envelope.consumer_tag),
-                properties: CDecode.properties(envelope.message.properties),
-                body: CDecode.bytes(envelope.message.body), generation: generation)
+                consumerTag: CDecode.string(envelope.consumer_tag), properties: properties,
+                body: CDecode.bytes(envelope.message.body), generation: generation, headersDropped: dropped)
             amqp_destroy_envelope(&envelope)
             return .delivery(delivery)
         case AMQP_RESPONSE_LIBRARY_EXCEPTION where reply.library_error == AMQP_STATUS_TIMEOUT.rawValue:
@@ -531,7 +547,8 @@ public final class AMQPConnection {
                 throw note(error)
             }
             let returned = AMQPReturnedMessage(replyCode: replyCode, replyText: replyText, exchange: exchange,
-                                               routingKey: routingKey, properties: CDecode.properties(message.properties),
+                                               routingKey: routingKey,
+                                               properties: CDecode.properties(message.properties, limits: configuration.headerLimits).0,
                                                body: CDecode.bytes(message.body))
             amqp_destroy_message(&message)
             return .returned(returned)

@@ -34,6 +34,9 @@ public struct AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let tls = Code(rawValue: "tls")
         /// A value we refused to send (e.g. too large for the frame).
         public static let invalidArgument = Code(rawValue: "invalid_argument")
+        /// A message we refused to publish because its content header would not fit one frame (or a short
+        /// string property is over 255 bytes): a property of that message, the connection is untouched.
+        public static let messageTooLarge = Code(rawValue: "message_too_large")
         /// The connection was already closed (by `close()` or after an earlier fatal error).
         public static let connectionClosed = Code(rawValue: "connection_closed")
         /// The broker sent something the protocol does not allow here.

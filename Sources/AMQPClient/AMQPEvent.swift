@@ -12,9 +12,13 @@ public struct AMQPDelivery: Sendable, Equatable {
     public var body: [UInt8]
     /// `AMQPConnection.generation` of the connection that received it.
     public var generation: UInt64
+    /// Why the headers were not kept (`properties.headers` is then nil): they broke the connection's
+    /// `headerLimits`. Never holds header content.
+    public var headersDropped: String?
 
     public init(deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String, consumerTag: String,
-                properties: AMQPProperties, body: [UInt8], generation: UInt64 = 0) {
+                properties: AMQPProperties, body: [UInt8], generation: UInt64 = 0, headersDropped: String? = nil) {
+        self.headersDropped = headersDropped
         self.deliveryTag = deliveryTag
         self.redelivered = redelivered
         self.exchange = exchange

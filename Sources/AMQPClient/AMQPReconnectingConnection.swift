@@ -20,6 +20,10 @@ public final class AMQPReconnectingConnection {
     private let sleep: (Duration) -> Void
     private let random: () -> Double
 
+    /// Runs from inside the reconnect loop: before each node is tried and between the slices of each back-off
+    /// sleep, so the owner of the thread can report liveness (a systemd watchdog) during a broker outage.
+    public var onProgress: () -> Void = {}
+
     /// The current connection, if one is up.
     public private(set) var connection: AMQPConnection?
     /// Incremented for every connection built; 1 for the first.
@@ -55,12 +59,13 @@ public final class AMQPReconnectingConnection {
         connection = nil
         var attempt = 0
         while true {
+            onProgress()
             if shouldStop() {
                 throw AMQPError(code: .connectionClosed, operation: "reconnect", detail: "stopped before connecting")
             }
             do {
                 let candidate = try AMQPConnection(configuration: configuration, startIndex: nextStartIndex,
-                                                   generation: generation + 1)
+                                                   generation: generation + 1, beforeEachNode: onProgress)
                 do {
                     try setUp(candidate)
                 } catch {
@@ -126,6 +131,7 @@ public final class AMQPReconnectingConnection {
         var left = delay
         while left > .zero, !shouldStop() {
             let slice = min(left, .milliseconds(100))
+            onProgress()
             sleep(slice)
             left -= slice
         }

@@ -15,8 +15,11 @@ public indirect enum AMQPFieldValue: Sendable, Equatable, Hashable {
     case decimal(scale: UInt8, value: UInt32)
     /// Long string (type `S`) holding valid UTF-8.
     case string(String)
-    /// Long string that is not valid UTF-8 on receipt, or bytes sent as type `x`.
+    /// Byte array (type `x`).
     case bytes([UInt8])
+    /// Long string (type `S`) that is not valid UTF-8: kept apart from `.bytes` so that a message is
+    /// re-published with the type it arrived with.
+    case stringBytes([UInt8])
     case array([AMQPFieldValue])
     case table(AMQPTable)
     /// Seconds since the Unix epoch.
@@ -27,7 +30,7 @@ public indirect enum AMQPFieldValue: Sendable, Equatable, Hashable {
     public var stringValue: String? {
         switch self {
         case .string(let s): return s
-        case .bytes(let b): return String(validating: b, as: UTF8.self)
+        case .bytes(let b), .stringBytes(let b): return String(validating: b, as: UTF8.self)
         default: return nil
         }
     }

@@ -70,6 +70,7 @@ final class CArena {
             field.value.decimal = amqp_decimal_t(decimals: scale, value: v)
         case .string(let v): field.kind = kind(AMQP_FIELD_KIND_UTF8); field.value.bytes = bytes(v)
         case .bytes(let v): field.kind = kind(AMQP_FIELD_KIND_BYTES); field.value.bytes = bytes(v)
+        case .stringBytes(let v): field.kind = kind(AMQP_FIELD_KIND_UTF8); field.value.bytes = bytes(v)
         case .array(let values):
             field.kind = kind(AMQP_FIELD_KIND_ARRAY)
             if values.isEmpty {
@@ -122,18 +123,46 @@ enum CDecode {
         String(decoding: bytes(b), as: UTF8.self)
     }
 
-    static func table(_ t: amqp_table_t) -> AMQPTable {
+    /// Counts what a copy has taken so far and stops it at the first limit broken. The copy recurses once per
+    /// level, so the depth limit also bounds the stack it uses.
+    struct Budget {
+        let limits: AMQPHeaderLimits
+        var entries = 0
+        var violation: String?
+
+        mutating func enter(depth: Int, entries count: Int) -> Bool {
+            if violation != nil { return false }
+            if depth > limits.maxDepth {
+                violation = "header tables nested deeper than \(limits.maxDepth) levels"
+                return false
+            }
+            entries += count
+            if entries > limits.maxEntries {
+                violation = "more than \(limits.maxEntries) header entries"
+                return false
+            }
+            return true
+        }
+    }
+
+    static func table(_ t: amqp_table_t, depth: Int, budget: inout Budget) -> AMQPTable? {
         guard t.num_entries > 0, let entries = t.entries else { return AMQPTable() }
+        guard budget.enter(depth: depth, entries: Int(t.num_entries)) else { return nil }
         var result = AMQPTable()
         result.entries.reserveCapacity(Int(t.num_entries))
         for index in 0..<Int(t.num_entries) {
             let entry = entries[index]
-            result.entries.append(.init(key: string(entry.key), value: fieldValue(entry.value)))
+            guard let value = fieldValue(entry.value, depth: depth, budget: &budget) else { return nil }
+            result.entries.append(.init(key: string(entry.key), value: value))
         }
         return result
     }
 
-    static func fieldValue(_ field: amqp_field_value_t) -> AMQPFieldValue {
+    /// Tables the broker or the worker itself built (not a publisher's headers) are copied up to this depth.
+    static let trustedLimits = AMQPHeaderLimits(maxDepth: 64, maxEntries: .max, maxBytes: .max)
+
+    /// `depth` is the level of the table or array holding the value.
+    static func fieldValue(_ field: amqp_field_value_t, depth: Int, budget: inout Budget) -> AMQPFieldValue? {
         func kind(_ k: amqp_field_value_kind_t) -> UInt8 { UInt8(truncatingIfNeeded: k.rawValue) }
         switch field.kind {
         case kind(AMQP_FIELD_KIND_BOOLEAN): return .bool(field.value.boolean != 0)
@@ -153,25 +182,51 @@ enum CDecode {
         case kind(AMQP_FIELD_KIND_UTF8):
             let raw = bytes(field.value.bytes)
             if let s = String(validating: raw, as: UTF8.self) { return .string(s) }
-            return .bytes(raw)
+            return .stringBytes(raw)
         case kind(AMQP_FIELD_KIND_BYTES): return .bytes(bytes(field.value.bytes))
         case kind(AMQP_FIELD_KIND_ARRAY):
             let array = field.value.array
             guard array.num_entries > 0, let entries = array.entries else { return .array([]) }
-            return .array((0..<Int(array.num_entries)).map { fieldValue(entries[$0]) })
-        case kind(AMQP_FIELD_KIND_TABLE): return .table(table(field.value.table))
+            guard budget.enter(depth: depth + 1, entries: Int(array.num_entries)) else { return nil }
+            var items: [AMQPFieldValue] = []
+            items.reserveCapacity(Int(array.num_entries))
+            for index in 0..<Int(array.num_entries) {
+                guard let item = fieldValue(entries[index], depth: depth + 1, budget: &budget) else { return nil }
+                items.append(item)
+            }
+            return .array(items)
+        case kind(AMQP_FIELD_KIND_TABLE):
+            if field.value.table.num_entries == 0 { return .table(AMQPTable()) }
+            return table(field.value.table, depth: depth + 1, budget: &budget).map { .table($0) }
         case kind(AMQP_FIELD_KIND_TIMESTAMP): return .timestamp(field.value.u64)
         default: return .void
         }
     }
 
-    static func properties(_ c: amqp_basic_properties_t) -> AMQPProperties {
+    /// The properties, with the headers only when they keep within `limits`; otherwise `dropped` says why.
+    static func properties(_ c: amqp_basic_properties_t, limits: AMQPHeaderLimits) -> (AMQPProperties, dropped: String?) {
+        var p = properties(c, headers: false)
+        guard c._flags & UInt32(AMQP_BASIC_HEADERS_FLAG) != 0 else { return (p, nil) }
+        var budget = Budget(limits: limits)
+        guard let headers = table(c.headers, depth: 1, budget: &budget) else {
+            return (p, budget.violation ?? "headers could not be read")
+        }
+        let size = AMQPWireSize.table(headers)
+        if size > limits.maxBytes { return (p, "headers of \(size) bytes, more than \(limits.maxBytes)") }
+        p.headers = headers
+        return (p, nil)
+    }
+
+    static func properties(_ c: amqp_basic_properties_t, headers: Bool = true) -> AMQPProperties {
         let flags = c._flags
         func has(_ flag: Int32) -> Bool { flags & UInt32(flag) != 0 }
         var p = AMQPProperties()
         if has(AMQP_BASIC_CONTENT_TYPE_FLAG) { p.contentType = string(c.content_type) }
         if has(AMQP_BASIC_CONTENT_ENCODING_FLAG) { p.contentEncoding = string(c.content_encoding) }
-        if has(AMQP_BASIC_HEADERS_FLAG) { p.headers = table(c.headers) }
+        if headers && has(AMQP_BASIC_HEADERS_FLAG) {
+            var budget = Budget(limits: trustedLimits)
+            p.headers = table(c.headers, depth: 1, budget: &budget)
+        }
         if has(AMQP_BASIC_DELIVERY_MODE_FLAG) { p.deliveryMode = c.delivery_mode }
         if has(AMQP_BASIC_PRIORITY_FLAG) { p.priority = c.priority }
         if has(AMQP_BASIC_CORRELATION_ID_FLAG) { p.correlationId = string(c.correlation_id) }
@@ -187,10 +242,17 @@ enum CDecode {
     }
 }
 
-/// The AMQP wire form of a field table, through librabbitmq's own codec. Used by tests to prove the
-/// C representation round-trips, and handy for size checks before publishing.
-enum AMQPWireCodec {
-    static func encode(_ table: AMQPTable, capacity: Int = 1 << 20) throws -> [UInt8] {
+/// The AMQP wire form of a field table, through librabbitmq's own codec: how the worker stores headers it
+/// will publish again (the outbox), so that what it received is what it re-publishes, whatever the nesting,
+/// and what tests use to prove the C representation round-trips. `decode` recurses in librabbitmq as deep as
+/// the table nests: call it on a thread with `AMQPConfiguration.threadStackSize`, or on tables known to be
+/// shallow (the worker stores only headers within `AMQPHeaderLimits`).
+public enum AMQPWireCodec {
+    public static func encode(_ table: AMQPTable) throws -> [UInt8] {
+        try encode(table, capacity: AMQPWireSize.table(table))
+    }
+
+    static func encode(_ table: AMQPTable, capacity: Int) throws -> [UInt8] {
         let arena = CArena()
         var cTable = arena.table(table)
         var buffer = [UInt8](repeating: 0, count: capacity)
@@ -206,7 +268,7 @@ enum AMQPWireCodec {
         return Array(buffer[..<offset])
     }
 
-    static func decode(_ encoded: [UInt8]) throws -> AMQPTable {
+    public static func decode(_ encoded: [UInt8]) throws -> AMQPTable {
         var pool = amqp_pool_t()
         init_amqp_pool(&pool, 4096)
         defer { empty_amqp_pool(&pool) }
@@ -220,7 +282,11 @@ enum AMQPWireCodec {
             throw AMQPError(code: .protocolError, operation: "decode table",
                             libraryStatus: String(cString: amqp_error_string2(status)))
         }
-        return CDecode.table(table)
+        var budget = CDecode.Budget(limits: CDecode.trustedLimits)
+        guard let decoded = CDecode.table(table, depth: 1, budget: &budget) else {
+            throw AMQPError(code: .protocolError, operation: "decode table", detail: budget.violation)
+        }
+        return decoded
     }
 }
 

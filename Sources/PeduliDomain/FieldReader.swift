@@ -37,6 +37,18 @@ struct FieldReader {
         return s
     }
 
+    /// An optional free-text field under `FreeText`'s rule; a violation is a field error with `code`.
+    mutating func freeText(_ obj: JSONObject, _ key: String, in prefix: String, limit: Int, code: RuleCode) -> String? {
+        guard let text = string(obj, key, in: prefix, required: false) else { return nil }
+        switch FreeText.check(text, maximumLength: limit) {
+        case .absent: return nil
+        case .valid(let value): return value
+        case .tooLong: fail(path(prefix, key), code, "Paling banyak \(limit) karakter")
+        case .controlCharacter: fail(path(prefix, key), code, "Tidak boleh berisi karakter kontrol")
+        }
+        return nil
+    }
+
     /// Integers only: `16800.0`, `1.68e4` and integers beyond Int64 are `invalid_type`.
     mutating func int(_ obj: JSONObject, _ key: String, in prefix: String = "", required: Bool = true) -> Int64? {
         guard let v = raw(obj, key, prefix, required: required) else { return nil }

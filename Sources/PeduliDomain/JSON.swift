@@ -406,12 +406,29 @@ extension JSONValue {
     }
 
     /// The bytes to compare two commands by: canonical JSON of the body with a top-level
-    /// `schema_version` of 1 removed (an omitted version means 1). Nothing else is normalised:
-    /// an optional field sent as `null` and the same field omitted count as different content.
+    /// `schema_version` of 1 removed (an omitted version means 1) and every member whose value is `null`
+    /// removed, at any depth (CONTRACT.md: an optional field sent as `null` counts as absent; a required one
+    /// is `missing_field` either way). Nothing else is normalised.
     public func commandIdentityBytes() -> [UInt8] {
-        guard case .object(var o) = self else { return canonicalJSON() }
+        guard case .object(var o) = self.removingNullMembers() else { return canonicalJSON() }
         if o["schema_version"] == .int(1) { o["schema_version"] = nil }
         return JSONValue.object(o).canonicalJSON()
+    }
+
+    /// The same value without object members that are `null` (array elements stay: their position counts).
+    /// Recursion is bounded by the parser's depth limit.
+    func removingNullMembers() -> JSONValue {
+        switch self {
+        case .object(let o):
+            var kept: [(String, JSONValue)] = []
+            for key in o.keys {
+                guard let value = o[key], value != .null else { continue }
+                kept.append((key, value.removingNullMembers()))
+            }
+            return .object(JSONObject(kept))
+        case .array(let items): return .array(items.map { $0.removingNullMembers() })
+        default: return self
+        }
     }
 }
 

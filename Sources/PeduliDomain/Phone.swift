@@ -25,11 +25,3 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible, CustomDe
         return PhoneNumber(e164: "+62" + rest)
     }
 }
-
-/// A street address. Personal data: `description` is redacted.
-public struct Address: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
-    public let text: String
-    public init(_ text: String) { self.text = text }
-    public var description: String { "<address redacted>" }
-    public var debugDescription: String { "Address(redacted)" }
-}

@@ -88,8 +88,10 @@ public struct RegistrationDraft: Sendable {
                 draft.sponsorNIP = NIP.parse(nip, allowPPPK: config.allowPPPK)
                 if draft.sponsorNIP == nil { r.fail("sponsor.nip", .invalidNIP) }
             }
-            draft.sponsorName = r.string(sponsor, "name", in: "sponsor", required: false)
-            draft.sponsorUnit = r.string(sponsor, "unit", in: "sponsor", required: false)
+            draft.sponsorName = r.freeText(sponsor, "name", in: "sponsor", limit: FreeText.sponsorTextMaximumLength,
+                                           code: .invalidValue)
+            draft.sponsorUnit = r.freeText(sponsor, "unit", in: "sponsor", limit: FreeText.sponsorTextMaximumLength,
+                                           code: .invalidValue)
         }
 
         if let worker = r.object(root, "worker") {
@@ -155,7 +157,8 @@ public struct RegistrationDraft: Sendable {
                                "Kelurahan tidak berada di Kecamatan \(kec.name)")
                     }
                 }
-                if let text = r.string(loc, "address", in: l, required: false) { draft.address = Address(text) }
+                draft.address = r.freeText(loc, "address", in: l, limit: FreeText.addressMaximumLength,
+                                           code: .invalidAddress).map(Address.init)
             }
         }
 

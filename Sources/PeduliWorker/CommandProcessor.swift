@@ -114,9 +114,10 @@ final class CommandProcessor {
             contentType: props.contentType, messageID: props.messageId, userID: props.userId,
             correlationID: props.correlationId,
             attemptHeader: props.headers?["x-peduli-attempt"]?.int64Value.map { Int(clamping: $0) },
-            originalUserHeader: props.headers?["x-peduli-user-id"]?.stringValue, bodySize: delivery.body.count)
+            originalUserHeader: props.headers?["x-peduli-user-id"]?.stringValue, bodySize: delivery.body.count,
+            headersDropped: delivery.headersDropped)
         var context = Context(
-            queue: queue, kind: kind, messageID: nil, publisher: props.userId, attempt: 0,
+            queue: queue, kind: kind, messageID: nil, publisher: check.publisher(of: envelope), attempt: 0,
             correlationID: props.correlationId ?? props.messageId, delivery: delivery)
         switch check.check(envelope) {
         case .park(let reason, let detail):
@@ -126,9 +127,8 @@ final class CommandProcessor {
                 context.messageID = id
             }
             return Prepared(context: context, body: .park(reason, detail: detail))
-        case .accept(let publisher, let attempt):
+        case .accept(_, let attempt):
             context.messageID = props.messageId
-            context.publisher = publisher
             context.attempt = attempt
         }
         let json: JSONValue
@@ -229,7 +229,10 @@ final class CommandProcessor {
         }
         let results = try db.pipeline([
             PostgresStatement(
-                "SELECT message_id, attempt FROM processing_log WHERE message_id = ANY($1::text[])",
+                """
+                SELECT message_id, attempt FROM processing_log
+                WHERE message_id = ANY($1::text[]) AND outcome <> 'parked'
+                """,
                 [PostgresArray.text(Array(messageIDs))]),
             PostgresStatement(
                 """
@@ -360,20 +363,28 @@ final class CommandProcessor {
                 key: key, outcome: outcome, reasons: reasons))
             PipelineMetrics.outcome(command, outcome, reason: reasons.first)
         }
+        // The inbox: the same message (and retry attempt) settles once. Only a message that may have an effect
+        // claims its id: a parked one claims nothing (CONTRACT.md), so junk sent under a portal's id first
+        // cannot make the portal's real command a no-op.
+        let inboxKey = c.messageID.map { $0 + "\u{0}" + String(c.attempt) }
+        var claimedHere = false
         func park(_ reason: ParkReason, _ detail: String, key: String?) {
             writes.outbox.append(parkedCopy(c, reason: reason, detail: detail))
             log("parked", key: key, reasons: [reason.rawValue])
             PipelineMetrics.parked(reason)
+            if claimedHere, let inboxKey { state.facts.processed.remove(inboxKey) }
         }
-
-        // The inbox: the same message (and retry attempt) settles once.
-        if let id = c.messageID {
-            let inboxKey = id + "\u{0}" + String(c.attempt)
+        if case .park(let reason, let detail) = message.body {
+            park(reason, detail, key: nil)
+            return
+        }
+        if let inboxKey {
             if state.facts.processed.contains(inboxKey) {
                 PipelineMetrics.outcome(command, "duplicate", reason: nil)
                 return
             }
             state.facts.processed.insert(inboxKey)
+            claimedHere = true
         }
 
         /// A command key decided before: the same content is replayed, other content is parked. True when
@@ -391,8 +402,8 @@ final class CommandProcessor {
         }
 
         switch message.body {
-        case .park(let reason, let detail):
-            park(reason, detail, key: nil)
+        case .park:
+            return  // settled above
 
         case .registration(let draft, let identity):
             let key = draft.registrationID.map(\.canonicalString)
@@ -504,7 +515,7 @@ final class CommandProcessor {
         headers["x-peduli-reason"] = .string(reason.rawValue)
         headers["x-peduli-detail"] = .string(String(detail.prefix(200)))
         headers["x-peduli-queue"] = .string(c.queue)
-        if let user = c.publisher ?? properties.userId { headers["x-peduli-user-id"] = .string(user) }
+        headers["x-peduli-user-id"] = c.publisher.map(AMQPFieldValue.string)
         properties.headers = headers
         properties.userId = nil
         return OutboxMessage(
@@ -518,7 +529,7 @@ final class CommandProcessor {
         var properties = c.delivery.properties
         var headers = properties.headers ?? AMQPTable()
         headers["x-peduli-attempt"] = .int32(Int32(c.attempt + 1))
-        if let publisher = c.publisher { headers["x-peduli-user-id"] = .string(publisher) }
+        headers["x-peduli-user-id"] = c.publisher.map(AMQPFieldValue.string)
         properties.headers = headers
         properties.userId = workerUser
         return OutboxMessage(exchange: "", routingKey: queue, properties: properties, body: c.delivery.body)
@@ -526,14 +537,13 @@ final class CommandProcessor {
 
     private func write(_ w: BatchWrites, on db: PostgresConnection) throws {
         var statements: [PostgresStatement] = []
-        let claimed = w.log.filter { $0.messageID != nil }.count
         statements.append(PostgresStatement(
             """
             INSERT INTO processing_log (message_id, attempt, queue, publisher, command, command_key, outcome, reason_codes)
             SELECT m, a, q, p, c, k, o, CASE WHEN r = '' THEN '{}'::text[] ELSE string_to_array(r, ',') END
             FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
                 AS t(m, a, q, p, c, k, o, r)
-            ON CONFLICT (message_id, attempt) WHERE message_id IS NOT NULL DO NOTHING
+            ON CONFLICT (message_id, attempt) WHERE message_id IS NOT NULL AND outcome <> 'parked' DO NOTHING
             """,
             [
                 PostgresArray.text(w.log.map(\.messageID)), PostgresArray.int(w.log.map { $0.attempt }),
@@ -637,8 +647,9 @@ final class CommandProcessor {
             statements.append(PostgresStatement("SELECT pg_notify($1, '')", [OutboxRelay.notifyChannel]))
         }
         let results = try db.pipeline(statements)
-        // Another instance settled one of these messages at the same moment: decide the batch again.
-        if results[0].affectedRows != claimed + w.log.filter({ $0.messageID == nil }).count {
+        // Another instance settled one of these messages at the same moment: decide the batch again. (A parked
+        // row claims nothing, so it is always inserted.)
+        if results[0].affectedRows != w.log.count {
             throw PostgresError(code: .server, operation: "claim", message: "a message of the batch was settled concurrently")
         }
     }

@@ -39,7 +39,8 @@ final class Consumer: Sendable {
         let p = pipeline
         var machine = ConsumerStateMachine<AMQPDelivery>(
             batchSize: p.batchSize, maxWait: p.batchMaxWait, maxInFlight: p.maxBatchesInFlight,
-            batchBytes: p.batchBytes, deliveryTag: { $0.deliveryTag }, size: { $0.body.count })
+            batchBytes: p.batchBytes, deliveryTag: { $0.deliveryTag },
+            size: { $0.body.count + AMQPWireSize.envelopeEstimate($0.properties) })
         let tags = ["peduli-worker.registrations.\(ProcessInfo.processInfo.processIdentifier)",
                     "peduli-worker.payments.\(ProcessInfo.processInfo.processIdentifier)"]
         let topology = TopologyDeclaration(p.topology)
@@ -51,6 +52,7 @@ final class Consumer: Sendable {
                 try connection.consume(queue: p.topology.registrationsQueue, consumerTag: tags[0])
                 try connection.consume(queue: p.topology.paymentsQueue, consumerTag: tags[1])
             })
+        broker.onProgress = { [health] in health.heartbeat("consumer") }
         var generation: UInt64 = 0
         var cancelled = false
         let clock = ContinuousClock()

@@ -16,13 +16,16 @@ final class DatabaseLoop: Sendable {
     let output: BlockingQueue<DecidedBatch>
     let health: HealthState
     let logger: Logger
+    /// The loop's own liveness key (`database-0`, ...): with a shared key one stuck thread hid behind the other.
+    let livenessKey: String
     /// Set once the consumer has returned: finish what is queued, then return.
     let inputClosed = Flag()
     let abort = Flag()
 
     init(database: PostgresConfiguration, programme: ProgrammeConfiguration, pipeline: PipelineConfiguration,
          workerUser: String?, input: BlockingQueue<ConsumerStateMachine<AMQPDelivery>.Batch>,
-         output: BlockingQueue<DecidedBatch>, health: HealthState, logger: Logger) {
+         output: BlockingQueue<DecidedBatch>, health: HealthState, livenessKey: String = "database", logger: Logger) {
+        self.livenessKey = livenessKey
         self.database = database
         self.programme = programme
         self.pipeline = pipeline
@@ -39,7 +42,7 @@ final class DatabaseLoop: Sendable {
         // Connect before the first batch, so readiness reflects the database from the start.
         processor = try? makeProcessor()
         while !abort.isSet {
-            health.heartbeat("database")
+            health.heartbeat(livenessKey)
             guard let batch = input.pop(timeout: .milliseconds(200)) else {
                 if inputClosed.isSet && input.count == 0 { return }
                 continue
@@ -54,6 +57,7 @@ final class DatabaseLoop: Sendable {
                     output.push(DecidedBatch(batchID: batch.id, items: batch.items, dispositions: dispositions))
                     break
                 } catch {
+                    health.heartbeat(livenessKey)  // retrying is not hanging
                     failures += 1
                     health.setDatabaseConnected(false)
                     if failures == 1 || failures % 10 == 0 {

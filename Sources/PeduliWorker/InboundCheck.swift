@@ -6,6 +6,7 @@ public enum ParkReason: String, Sendable, CaseIterable {
     case invalidMessageID = "invalid_message_id"
     case malformedJSON = "malformed_json"
     case tooLarge = "too_large"
+    case invalidHeaders = "invalid_headers"
     case unauthorizedPublisher = "unauthorized_publisher"
     case conflictingDuplicate = "conflicting_duplicate"
 }
@@ -22,11 +23,14 @@ public struct InboundEnvelope: Sendable, Equatable {
     /// `x-peduli-user-id`, as read from the headers (trusted only on the worker's own retry copies).
     public var originalUserHeader: String?
     public var bodySize: Int
+    /// Why the headers were not kept (`AMQPDelivery.headersDropped`), nil when they were.
+    public var headersDropped: String?
 
     public init(
         contentType: String?, messageID: String?, userID: String?, correlationID: String? = nil,
-        attemptHeader: Int? = nil, originalUserHeader: String? = nil, bodySize: Int
+        attemptHeader: Int? = nil, originalUserHeader: String? = nil, bodySize: Int, headersDropped: String? = nil
     ) {
+        self.headersDropped = headersDropped
         self.contentType = contentType
         self.messageID = messageID
         self.userID = userID
@@ -45,9 +49,10 @@ public enum InboundVerdict: Sendable, Equatable {
 }
 
 /// Envelope checks, in the order they run. The order is a decision CONTRACT.md leaves open: the publisher
-/// is checked first (nothing from an unauthorised sender is looked at further), then the idempotency key
-/// (without it nothing else can be recorded safely), then content type, then size. JSON is checked by the
-/// decoder afterwards.
+/// is checked first (nothing from an unauthorised sender is looked at further), then the headers (a message
+/// whose headers were not kept cannot be trusted with anything they say), then the idempotency key (without
+/// it nothing else can be recorded safely), then content type, then size. JSON is checked by the decoder
+/// afterwards.
 public struct InboundCheck: Sendable {
     public var allowedPublishers: Set<String>
     public var maxMessageBytes: Int
@@ -61,10 +66,17 @@ public struct InboundCheck: Sendable {
         self.workerUser = workerUser
     }
 
+    /// Who sent the command: the broker-validated `user_id`, or on the worker's own retry copies the original
+    /// publisher it recorded in `x-peduli-user-id`. A header on anyone else's message is ignored (forged).
+    public func publisher(of envelope: InboundEnvelope) -> String? {
+        isOwnCopy(envelope) ? (envelope.originalUserHeader ?? envelope.userID) : envelope.userID
+    }
+
+    func isOwnCopy(_ envelope: InboundEnvelope) -> Bool { workerUser != nil && envelope.userID == workerUser }
+
     public func check(_ envelope: InboundEnvelope) -> InboundVerdict {
-        let ownCopy = workerUser != nil && envelope.userID == workerUser
-        let publisher = ownCopy ? (envelope.originalUserHeader ?? envelope.userID) : envelope.userID
-        let attempt = ownCopy ? max(0, envelope.attemptHeader ?? 0) : 0
+        let publisher = publisher(of: envelope)
+        let attempt = isOwnCopy(envelope) ? max(0, envelope.attemptHeader ?? 0) : 0
 
         if !allowedPublishers.isEmpty {
             guard let publisher else {
@@ -73,6 +85,9 @@ public struct InboundCheck: Sendable {
             guard allowedPublishers.contains(publisher) else {
                 return .park(.unauthorizedPublisher, detail: "publisher \(Self.clip(publisher)) is not allowed")
             }
+        }
+        if let why = envelope.headersDropped {
+            return .park(.invalidHeaders, detail: why)
         }
         guard let id = envelope.messageID, !id.isEmpty else {
             return .park(.missingMessageID, detail: "message_id is missing or empty")

@@ -20,10 +20,13 @@ public struct OutboxMessage: Sendable, Equatable {
     }
 }
 
-/// Stores AMQP properties, header tables included, as JSON text in the outbox, keeping every field's AMQP
-/// type so that a parked message leaves with exactly the properties it arrived with.
+/// Stores the AMQP properties other than the headers as flat JSON text in the outbox (`properties`); the
+/// headers go to their own column in AMQP's wire form (`OutboxMessage.insert`). Headers used to be JSON here
+/// too, three JSON levels per table level, and a header nested 25 levels was more than the JSON parser reads:
+/// the relay then published the copy with no properties at all. The wire form reads back whatever the nesting.
 ///
-/// A field value is written as `[type, payload]` with the AMQP 0-9-1 type letter RabbitMQ uses.
+/// `decode` still reads headers written as JSON by earlier versions: a field value as `[type, payload]` with
+/// the AMQP 0-9-1 type letter RabbitMQ uses.
 public enum PropertiesCodec {
     public struct DecodingError: Error, CustomStringConvertible {
         public var description: String
@@ -33,7 +36,6 @@ public enum PropertiesCodec {
         var o = JSONObject()
         o["content_type"] = p.contentType.map(JSONValue.string)
         o["content_encoding"] = p.contentEncoding.map(JSONValue.string)
-        o["headers"] = p.headers.map(encode(table:))
         o["delivery_mode"] = p.deliveryMode.map { .int(Int64($0)) }
         o["priority"] = p.priority.map { .int(Int64($0)) }
         o["correlation_id"] = p.correlationId.map(JSONValue.string)
@@ -46,6 +48,14 @@ public enum PropertiesCodec {
         o["app_id"] = p.appId.map(JSONValue.string)
         o["cluster_id"] = p.clusterId.map(JSONValue.string)
         return JSONValue.object(o).canonicalString()
+    }
+
+    /// The properties as the relay reads them back from the two columns: the JSON text and, when not NULL, the
+    /// headers in wire form (which win over headers in the JSON, written by earlier versions).
+    public static func restore(json: String, wireHeaders: [UInt8]?) throws -> AMQPProperties {
+        var p = try decode(json)
+        if let wireHeaders { p.headers = try AMQPWireCodec.decode(wireHeaders) }
+        return p
     }
 
     public static func decode(_ text: String) throws -> AMQPProperties {
@@ -106,6 +116,7 @@ public enum PropertiesCodec {
         case .decimal(let scale, let v): return tagged("D", .array([.int(Int64(scale)), .int(Int64(v))]))
         case .string(let v): return tagged("S", .string(v))
         case .bytes(let v): return tagged("x", .string(hex(v)))
+        case .stringBytes(let v): return tagged("Sx", .string(hex(v)))
         case .array(let v): return tagged("A", .array(v.map(encode(value:))))
         case .table(let v): return tagged("F", encode(table: v))
         case .timestamp(let v): return tagged("T", .string(String(v)))
@@ -165,6 +176,11 @@ public enum PropertiesCodec {
                 throw DecodingError(description: "bad x value")
             }
             return .bytes(bytes)
+        case "Sx":
+            guard case .string(let s) = payload, let bytes = unhex(s) else {
+                throw DecodingError(description: "bad Sx value")
+            }
+            return .stringBytes(bytes)
         case "A":
             guard case .array(let items) = payload else { throw DecodingError(description: "bad A value") }
             return .array(try items.map(decodeValue))
@@ -226,18 +242,49 @@ extension OutboxMessage {
             body: body)
     }
 
-    /// One statement that writes many messages to the outbox, keeping their order.
+    /// One statement that writes many messages to the outbox, keeping their order. The headers are stored
+    /// encoded as on the wire (NULL when there are none).
     static func insert(_ o: [OutboxMessage]) -> PostgresStatement {
         PostgresStatement(
             """
-            INSERT INTO outbox (exchange, routing_key, properties, body)
-            SELECT e, r, p, decode(b, 'hex')
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(e, r, p, b, n) ORDER BY n
+            INSERT INTO outbox (exchange, routing_key, properties, headers, body)
+            SELECT e, r, p, decode(h, 'hex'), decode(b, 'hex')
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(e, r, p, h, b, n)
+            ORDER BY n
             """,
             [
                 PostgresArray.text(o.map(\.exchange)), PostgresArray.text(o.map(\.routingKey)),
                 PostgresArray.text(o.map { PropertiesCodec.encode($0.properties) }),
+                PostgresArray.text(o.map { $0.encodedHeaders.map(PostgresArray.hex) }),
                 PostgresArray.text(o.map { PostgresArray.hex($0.body) }),
             ])
+    }
+
+    /// The headers in AMQP's wire form. Every table the worker writes came from a delivery within
+    /// `AMQPHeaderLimits` or was built here, so librabbitmq's encoder cannot fail on it; if it ever did, the
+    /// copy keeps its identity and reason headers only.
+    var encodedHeaders: [UInt8]? {
+        guard let headers = properties.headers else { return nil }
+        if let bytes = try? AMQPWireCodec.encode(headers) { return bytes }
+        return try? AMQPWireCodec.encode(Self.essentialHeaders(of: headers, note: "headers could not be encoded"))
+    }
+
+    /// What a copy keeps when its headers cannot go out whole: the worker's own `x-peduli-*` headers (reason,
+    /// detail, queue, original publisher, attempt) and the trace context, with `note` as the detail.
+    static func essentialHeaders(of headers: AMQPTable, note: String) -> AMQPTable {
+        var kept = AMQPTable(headers.entries.filter {
+            $0.key.hasPrefix("x-peduli-") || $0.key == "traceparent" || $0.key == "tracestate"
+        })
+        let detail = kept["x-peduli-detail"]?.stringValue.map { $0 + "; " } ?? ""
+        kept["x-peduli-detail"] = .string(String((detail + note).prefix(200)))
+        return kept
+    }
+
+    /// The same message in the form the relay falls back to when the broker cannot take it as stored.
+    func reduced(note: String) -> OutboxMessage {
+        var copy = self
+        copy.properties.headers = properties.headers.map { Self.essentialHeaders(of: $0, note: note) }
+            ?? ["x-peduli-detail": .string(note)]
+        return copy
     }
 }

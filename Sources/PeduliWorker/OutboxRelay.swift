@@ -34,14 +34,15 @@ final class OutboxRelay: Sendable {
         self.logger = logger
     }
 
-    /// The oldest rows, at most $1 of them and, counting their bodies in order, only those that start below $2
-    /// bytes (so the first row always comes, however large). `octet_length` reads the stored size without
-    /// decompressing the body.
+    /// The oldest rows that are due (a refused row waits until `not_before`), at most $1 of them and, counting
+    /// their bodies and headers in order, only those that start below $2 bytes (so the first row always comes,
+    /// however large). `octet_length` reads the stored size without decompressing.
     static let nextBatch = """
-        SELECT id, exchange, routing_key, properties, body FROM (
-            SELECT id, exchange, routing_key, properties, body,
-                   sum(octet_length(body)) OVER (ORDER BY id) - octet_length(body) AS before
-            FROM (SELECT * FROM outbox ORDER BY id LIMIT $1) AS oldest
+        SELECT id, exchange, routing_key, properties, headers, body, attempts FROM (
+            SELECT id, exchange, routing_key, properties, headers, body, attempts,
+                   sum(octet_length(body) + coalesce(octet_length(headers), 0)) OVER (ORDER BY id)
+                       - octet_length(body) - coalesce(octet_length(headers), 0) AS before
+            FROM (SELECT * FROM outbox WHERE not_before IS NULL OR not_before <= now() ORDER BY id LIMIT $1) AS oldest
         ) AS sized
         WHERE before < $2
         ORDER BY id
@@ -56,6 +57,7 @@ final class OutboxRelay: Sendable {
                 try topology.declare(on: connection)
                 try connection.confirmSelect()
             })
+        broker.onProgress = { [health] in health.heartbeat("relay") }
         var session: PostgresConnection?
         var leader = false
         let backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(10))
@@ -85,6 +87,8 @@ final class OutboxRelay: Sendable {
                         FROM outbox
                         """)[0]
                     PipelineMetrics.outbox(backlog: try backlog.int("n"), oldestAgeSeconds: try backlog.double("age"))
+                    PipelineMetrics.outboxSetAside(
+                        backlog: try db.query("SELECT count(*) AS n FROM outbox_set_aside")[0].int("n"))
                 }
                 let rows = try db.query(Self.nextBatch, [pipeline.outboxBatchSize, pipeline.outboxBatchBytes])
                 if rows.isEmpty {
@@ -94,35 +98,7 @@ final class OutboxRelay: Sendable {
                     continue
                 }
                 let channel = try broker.connect(shouldStop: { abort.isSet })
-                var sequenceToID: [UInt64: Int64] = [:]
-                let publishedAt = ContinuousClock.now
-                for row in rows {
-                    let id = try row.int64("id")
-                    let properties: AMQPProperties
-                    do {
-                        properties = try PropertiesCodec.decode(try row.string("properties"))
-                    } catch {
-                        logger.error("outbox row has unreadable properties; published without them",
-                                     metadata: ["outbox_id": "\(id)"])
-                        properties = AMQPProperties(deliveryMode: 2)
-                    }
-                    let sequence = try channel.publish(
-                        exchange: try row.string("exchange"), routingKey: try row.string("routing_key"),
-                        body: try row.bytes("body"), properties: properties)
-                    sequenceToID[sequence] = id
-                }
-                let nacked = Set(try channel.waitForConfirms(timeout: .seconds(30)))
-                let confirmTime = ContinuousClock.now - publishedAt
-                let confirmed = sequenceToID.filter { !nacked.contains($0.key) }.map(\.value).sorted()
-                if !confirmed.isEmpty {
-                    try db.execute(
-                        "DELETE FROM outbox WHERE id = ANY($1::bigint[])",
-                        [PostgresArray.int64(confirmed)])
-                }
-                if !nacked.isEmpty {
-                    logger.warning("broker refused events; they stay in the outbox", metadata: ["count": "\(nacked.count)"])
-                }
-                PipelineMetrics.published(confirmed.count, confirmSeconds: confirmTime.seconds)
+                try publishRound(rows.map(Self.readRow), on: channel, db: db)
                 failures = 0
             } catch let error as AMQPError {
                 broker.connectionLost(error)
@@ -141,6 +117,112 @@ final class OutboxRelay: Sendable {
                 AMQPReconnectingConnection.threadSleep(backoff.delay(attempt: failures - 1, random: .random(in: 0..<1)))
             }
         }
+    }
+
+    /// One outbox row as the relay publishes it.
+    struct Row {
+        var id: Int64
+        var attempts: Int
+        var message: OutboxMessage
+    }
+
+    /// A row whose properties or headers cannot be read back is published in reduced form (identity and
+    /// reason headers kept where readable) rather than not at all: its body and routing are intact.
+    static func readRow(_ row: PostgresRow) throws -> Row {
+        var message = OutboxMessage(
+            exchange: try row.string("exchange"), routingKey: try row.string("routing_key"),
+            properties: AMQPProperties(deliveryMode: 2), body: try row.bytes("body"))
+        let wireHeaders = try row.isNull("headers") ? nil : try row.bytes("headers")
+        do {
+            message.properties = try PropertiesCodec.restore(json: try row.string("properties"), wireHeaders: wireHeaders)
+        } catch {
+            if let json = try? PropertiesCodec.decode(try row.string("properties")) { message.properties = json }
+            message = message.reduced(note: "stored properties unreadable")
+        }
+        return Row(id: try row.int64("id"), attempts: try row.int("attempts"), message: message)
+    }
+
+    /// Publishes one round of rows in confirm mode, then settles each row by its confirm: deleted when the broker
+    /// took it; when it refused, retried later under `pipeline.outboxRetry` or set aside. A row whose content
+    /// header does not fit a frame goes out in reduced form, and is set aside if even that does not fit; the
+    /// connection stays up either way.
+    func publishRound(_ rows: [Row], on channel: AMQPConnection, db: PostgresConnection) throws {
+        var sequenceToRow: [UInt64: Row] = [:]
+        var setAside: [(id: Int64, reason: String)] = []
+        let publishedAt = ContinuousClock.now
+        for row in rows {
+            let m = row.message
+            do {
+                sequenceToRow[try channel.publish(exchange: m.exchange, routingKey: m.routingKey, body: m.body,
+                                                  properties: m.properties)] = row
+            } catch let error as AMQPError where error.code == .messageTooLarge {
+                let reduced = m.reduced(note: "headers removed: the copy did not fit one frame")
+                do {
+                    sequenceToRow[try channel.publish(exchange: m.exchange, routingKey: m.routingKey, body: m.body,
+                                                      properties: reduced.properties)] = row
+                    PipelineMetrics.outboxReduced()
+                    logger.warning("outbox row published without its original headers (too large for a frame)",
+                                   metadata: ["outbox_id": "\(row.id)", "error": "\(error)"])
+                } catch let error as AMQPError where error.code == .messageTooLarge {
+                    setAside.append((row.id, "unpublishable"))
+                    logger.error("outbox row cannot be published even reduced; set aside",
+                                 metadata: ["outbox_id": "\(row.id)", "error": "\(error)"])
+                }
+            }
+        }
+        let nacked = Set(try channel.waitForConfirms(timeout: .seconds(30), progress: { health.heartbeat("relay") }))
+        let confirmTime = ContinuousClock.now - publishedAt
+        let confirmed = sequenceToRow.filter { !nacked.contains($0.key) }.map(\.value.id).sorted()
+        var retryIDs: [Int64] = [], retryDelays: [String] = []
+        var refusedRoutes: Set<String> = []
+        for sequence in nacked.sorted() {
+            guard let row = sequenceToRow[sequence] else { continue }
+            refusedRoutes.insert(row.message.exchange.isEmpty ? row.message.routingKey : row.message.exchange)
+            switch pipeline.outboxRetry.afterRefusal(previousAttempts: row.attempts) {
+            case .retry(let delay):
+                retryIDs.append(row.id)
+                retryDelays.append(String(delay.seconds))
+            case .setAside:
+                setAside.append((row.id, "refused"))
+            }
+        }
+        var statements: [PostgresStatement] = []
+        if !confirmed.isEmpty {
+            statements.append(PostgresStatement(
+                "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [PostgresArray.int64(confirmed)]))
+        }
+        if !retryIDs.isEmpty {
+            statements.append(PostgresStatement(
+                """
+                UPDATE outbox o SET attempts = o.attempts + 1, not_before = now() + make_interval(secs => r.delay)
+                FROM unnest($1::bigint[], $2::float8[]) AS r(id, delay) WHERE o.id = r.id
+                """, [PostgresArray.int64(retryIDs), PostgresArray.text(retryDelays)]))
+        }
+        if !setAside.isEmpty {
+            statements.append(PostgresStatement(
+                """
+                WITH moved AS (
+                    DELETE FROM outbox o USING unnest($1::bigint[], $2::text[]) AS a(id, reason) WHERE o.id = a.id
+                    RETURNING o.*, a.reason)
+                INSERT INTO outbox_set_aside (id, exchange, routing_key, properties, headers, body, created_at,
+                    attempts, reason)
+                SELECT id, exchange, routing_key, properties, headers, body, created_at,
+                    attempts + CASE WHEN reason = 'refused' THEN 1 ELSE 0 END, reason
+                FROM moved
+                """, [PostgresArray.int64(setAside.map(\.id)), PostgresArray.text(setAside.map(\.reason))]))
+        }
+        if !statements.isEmpty { _ = try db.pipeline(statements) }
+        if !nacked.isEmpty {
+            PipelineMetrics.outboxRefused(nacked.count)
+            logger.warning("broker refused outbox rows; each is retried later on its own", metadata: [
+                "count": "\(nacked.count)", "routes": "\(refusedRoutes.sorted().prefix(5).joined(separator: ","))",
+                "set_aside": "\(setAside.count)",
+            ])
+        }
+        for reason in Set(setAside.map(\.reason)) {
+            PipelineMetrics.outboxSetAside(reason: reason, count: setAside.filter { $0.reason == reason }.count)
+        }
+        PipelineMetrics.published(confirmed.count, confirmSeconds: confirmTime.seconds)
     }
 
     /// The relay's session commits its deletions without waiting for the WAL flush: a deletion lost in a

@@ -66,6 +66,8 @@ public struct PipelineConfiguration: Sendable, Equatable {
     /// `max_message_bytes` and beyond for `too_large` ones, so 500 rows could otherwise be tens of MB in the
     /// result, its copies and the frames at once. 1 MiB still fills a batch of ordinary events (about 1 KiB).
     public var outboxBatchBytes = 1 << 20
+    /// Back-off and bound for rows the broker refuses.
+    public var outboxRetry = OutboxRetryPolicy()
     /// The same bound for the consumer's batches: a batch closes once its bodies reach this many bytes, so
     /// a transaction holds (as hex parameters and outbox rows, about 4 copies) at most one oversized body
     /// or about 1 MiB of ordinary ones. Ordinary commands (about 1 KiB) fill `batch_size` first.

@@ -28,6 +28,14 @@ public enum PipelineMetrics {
     /// Time from publishing a round of outbox rows to the broker's last confirm of it (the broker's own
     /// persistence time, which bounds how fast events follow their commit).
     public static let outboxConfirmName = "peduli_outbox_confirm_seconds"
+    /// Outbox rows the broker refused (nacks); each is retried later under the outbox retry policy.
+    public static let outboxRefusedName = "peduli_outbox_refused_total"
+    /// Outbox rows published in reduced form (original headers removed) because they did not fit a frame.
+    public static let outboxReducedName = "peduli_outbox_reduced_total"
+    /// Outbox rows moved to `outbox_set_aside`, by reason (`refused`, `unpublishable`), and how many wait there:
+    /// anything above 0 needs an operator (an alert).
+    public static let outboxSetAsideName = "peduli_outbox_set_aside_total"
+    public static let outboxSetAsideBacklogName = "peduli_outbox_set_aside"
     /// Outbox rows confirmed by the broker.
     public static let eventsPublishedName = "peduli_events_published_total"
     /// Reminders and membership endings emitted, by kind.
@@ -70,6 +78,22 @@ public enum PipelineMetrics {
         Timer(label: outboxConfirmName).recordNanoseconds(Int64(confirmSeconds * 1e9))
         guard count > 0 else { return }
         Counter(label: eventsPublishedName).increment(by: count)
+    }
+
+    static func outboxRefused(_ count: Int) {
+        Counter(label: outboxRefusedName).increment(by: count)
+    }
+
+    static func outboxReduced() {
+        Counter(label: outboxReducedName).increment()
+    }
+
+    static func outboxSetAside(reason: String, count: Int) {
+        Counter(label: outboxSetAsideName, dimensions: [("reason", reason)]).increment(by: count)
+    }
+
+    static func outboxSetAside(backlog: Int) {
+        Gauge(label: outboxSetAsideBacklogName).record(backlog)
     }
 
     static func reminder(_ kind: String) {

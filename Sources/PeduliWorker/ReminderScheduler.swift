@@ -47,7 +47,12 @@ public final class ReminderScheduler: Sendable {
                     db = connection
                     let emitted = try Self.pass(
                         on: connection, asOf: JakartaDate(Date()), dryRun: false, programme: programme,
-                        pipeline: pipeline, logger: logger, shouldStop: { self.stop.isSet })
+                        pipeline: pipeline, logger: logger,
+                        shouldStop: {
+                            // Once per page: a long pass is progress too, not a hang.
+                            self.health.heartbeat("scheduler")
+                            return self.stop.isSet
+                        })
                     if let emitted, !emitted.isEmpty {
                         logger.info("reminder pass", metadata: ["emitted": "\(emitted.count)"])
                     }

@@ -14,7 +14,42 @@ public enum Schema {
         Migration(version: 2, name: "registrations by nik", sql: v2),
         Migration(version: 3, name: "outbox as a queue, room for payment updates", sql: v3),
         Migration(version: 4, name: "covered months as rows", sql: v4),
+        Migration(version: 5, name: "parked messages claim no message id", sql: v5),
+        Migration(version: 6, name: "outbox headers on the wire, per-row retries, rows set aside", sql: v6),
     ]
+
+    /// Three ways one outbox row stopped every event (issue of hostile envelopes):
+    /// - headers as JSON could not be read back past the parser's depth: they are now stored as on the wire;
+    /// - a row the broker refused (nack) was published again at once, forever, ahead of every later row: each
+    ///   row now has its own attempt count and a time before which it is not tried again;
+    /// - a row that can never be published (refused too often, or unencodable even in reduced form) is moved to
+    ///   `outbox_set_aside`, where an alert sees it and an operator can put it back (docs/operations.md).
+    static let v6 = """
+        ALTER TABLE outbox ADD COLUMN headers bytea, ADD COLUMN attempts integer NOT NULL DEFAULT 0,
+            ADD COLUMN not_before timestamptz;
+        CREATE TABLE outbox_set_aside (
+            id           bigint PRIMARY KEY,
+            exchange     text NOT NULL,
+            routing_key  text NOT NULL,
+            properties   text NOT NULL,
+            headers      bytea,
+            body         bytea NOT NULL,
+            created_at   timestamptz NOT NULL,
+            attempts     integer NOT NULL,
+            reason       text NOT NULL,
+            set_aside_at timestamptz NOT NULL DEFAULT now()
+        );
+        """
+
+    /// The inbox was claimed by every settled message, parked ones too, and it is checked first: an intruder
+    /// who published junk under a portal's `message_id` first made the portal's real command a silent no-op.
+    /// A parked message has no effect, so it now claims nothing (CONTRACT.md): its log row stays for the audit
+    /// trail, outside the uniqueness that makes the inbox.
+    static let v5 = """
+        DROP INDEX processing_log_message;
+        CREATE UNIQUE INDEX processing_log_message ON processing_log (message_id, attempt)
+            WHERE message_id IS NOT NULL AND outcome <> 'parked';
+        """
 
     /// "No two payments of a registration cover the same month" was a GiST exclusion constraint over
     /// (registration id, date range). Its probes touched more and more pages as payments grew: at 225,000

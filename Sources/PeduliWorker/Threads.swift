@@ -76,7 +76,9 @@ final class OwnedThread: @unchecked Sendable {
     private var finished = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    init(name: String, _ body: @escaping @Sendable () -> Void) {
+    /// `stackSize`: 1 MiB suits the database and scheduler loops; a thread that reads AMQP frames needs
+    /// `AMQPConfiguration.threadStackSize` (librabbitmq decodes nested headers recursively).
+    init(name: String, stackSize: Int = 1 << 20, _ body: @escaping @Sendable () -> Void) {
         let thread = Thread { [self] in
             body()
             let toResume = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
@@ -87,7 +89,7 @@ final class OwnedThread: @unchecked Sendable {
             for waiter in toResume { waiter.resume() }
         }
         thread.name = name
-        thread.stackSize = 1 << 20
+        thread.stackSize = stackSize
         thread.start()
     }
 

@@ -65,7 +65,18 @@ public struct WorkerService: Service {
     }
 
     public func run() async throws {
-        try await startUp()
+        // A stop during start-up (the broker or database may be away for the whole start-up wait) ends the
+        // wait at once. Nothing has been consumed then, so nothing is left undone: the run ends normally.
+        let stopDuringStartUp = Flag()
+        let started = try await withGracefulShutdownHandler {
+            try await startUp(stop: stopDuringStartUp)
+        } onGracefulShutdown: {
+            stopDuringStartUp.set()
+        }
+        guard started else {
+            logger.info("stop requested during start-up; nothing was consumed")
+            return
+        }
 
         let toDatabase = BlockingQueue<ConsumerStateMachine<AMQPDelivery>.Batch>()
         let fromDatabase = BlockingQueue<DecidedBatch>()
@@ -73,20 +84,21 @@ public struct WorkerService: Service {
         let consumer = Consumer(
             amqp: amqp, pipeline: pipeline, toDatabase: toDatabase, fromDatabase: fromDatabase, health: health,
             logger: logger)
-        let databaseLoops = (0..<max(1, pipeline.databaseThreads)).map { _ in
+        let databaseLoops = (0..<max(1, pipeline.databaseThreads)).map { index in
             DatabaseLoop(
                 database: database, programme: programme, pipeline: pipeline, workerUser: workerUser,
-                input: toDatabase, output: fromDatabase, health: self.health, logger: logger)
+                input: toDatabase, output: fromDatabase, health: self.health, livenessKey: "database-\(index)",
+                logger: logger)
         }
         let relay = OutboxRelay(amqp: amqp, database: database, pipeline: pipeline, health: health, logger: logger)
         let scheduler = ReminderScheduler(
             database: database, programme: programme, pipeline: pipeline, health: health, logger: logger)
 
-        let consumerThread = OwnedThread(name: "peduli-consumer") { consumer.run() }
+        let consumerThread = OwnedThread(name: "peduli-consumer", stackSize: amqp.threadStackSize) { consumer.run() }
         let databaseThreads = databaseLoops.enumerated().map { index, loop in
             OwnedThread(name: "peduli-database-\(index)") { loop.run() }
         }
-        let relayThread = OwnedThread(name: "peduli-relay") { relay.run() }
+        let relayThread = OwnedThread(name: "peduli-relay", stackSize: amqp.threadStackSize) { relay.run() }
         let schedulerThread = OwnedThread(name: "peduli-scheduler") { scheduler.run() }
 
         // READY=1 once consuming (or at the latest when a shutdown begins).
@@ -148,8 +160,8 @@ public struct WorkerService: Service {
     }
 
     /// Migrates the schema and declares the topology, waiting up to `startupWait` for both servers.
-    /// Blocking calls run on a thread of their own.
-    func startUp() async throws {
+    /// Blocking calls run on a thread of their own. False when `stop` was set before it finished.
+    func startUp(stop: Flag = Flag()) async throws -> Bool {
         let amqp = self.amqp
         let database = self.database
         let pipeline = self.pipeline
@@ -162,6 +174,7 @@ public struct WorkerService: Service {
             let backoff = Backoff(initial: .milliseconds(250), maximum: .seconds(5))
             func retrying<T>(_ what: String, _ body: () throws -> T) throws -> T {
                 while true {
+                    if stop.isSet { throw StoppedDuringStartUp() }
                     do {
                         return try body()
                     } catch let error as TopologyError where error.mismatch {
@@ -176,8 +189,11 @@ public struct WorkerService: Service {
                         if attempt == 1 || attempt % 5 == 0 {
                             logger.warning("waiting for \(what)", metadata: ["error": "\(error)"])
                         }
-                        AMQPReconnectingConnection.threadSleep(
-                            backoff.delay(attempt: attempt - 1, random: .random(in: 0..<1)))
+                        var left = backoff.delay(attempt: attempt - 1, random: .random(in: 0..<1))
+                        while left > .zero && !stop.isSet {
+                            AMQPReconnectingConnection.threadSleep(min(left, .milliseconds(50)))
+                            left -= .milliseconds(50)
+                        }
                     }
                 }
             }
@@ -202,9 +218,13 @@ public struct WorkerService: Service {
             }
         }
         await thread.join()
+        if result.error is StoppedDuringStartUp { return false }
         if let error = result.error { throw error }
+        return true
     }
 }
+
+struct StoppedDuringStartUp: Error {}
 
 /// Carries an error out of a thread.
 ///

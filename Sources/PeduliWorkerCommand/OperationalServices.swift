@@ -39,14 +39,14 @@ struct OperationalServices {
         return services
     }
 
-    /// One group for everything: SIGTERM/SIGINT start a graceful shutdown bounded by the drain
-    /// time plus a margin for publishing pending events. The operational services come first so
+    /// One group for everything: SIGTERM/SIGINT (taken by `StopSignals`, see `RunCommand`) start a graceful
+    /// shutdown bounded by the drain time plus a margin for publishing pending events. The operational services come first so
     /// that, as ServiceLifecycle stops services in reverse order, `/metrics` and the watchdog
     /// outlive the pipeline's drain.
     func serviceGroup(pipeline: [any Service], configuration: WorkerConfiguration) -> ServiceGroup {
         var groupConfiguration = ServiceGroupConfiguration(
             services: (services(configuration) + pipeline).map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            gracefulShutdownSignals: [],
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(configuration.worker.drainSeconds + 5)
         return ServiceGroup(configuration: groupConfiguration)

@@ -3,8 +3,8 @@ import Foundation
 import Logging
 import PeduliWorker
 
-/// The `peduli-worker` executable (OPERATIONS.md, Command line).
-@main
+/// The `peduli-worker` executable (OPERATIONS.md, Command line). The entry point is `main.swift`, which
+/// blocks the stop signals before anything else runs.
 struct PeduliWorkerCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peduli-worker",

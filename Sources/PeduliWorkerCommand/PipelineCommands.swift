@@ -36,8 +36,19 @@ struct RunCommand: AsyncParsableCommand {
             "amqp": "\(configuration.amqp.urls.count) node(s)", "prefetch": "\(configuration.worker.prefetch)",
             "batch_size": "\(configuration.worker.batchSize)",
         ])
+        let group = shell.serviceGroup(pipeline: [worker], configuration: configuration)
+        let logger = shell.logger
+        let stops = StopCount()
+        StopSignals.onSignal(logger: logger) { signal in
+            if stops.next() == 1 {
+                logger.info("stop signal received", metadata: ["signal": "\(signal == SIGINT ? "SIGINT" : "SIGTERM")"])
+                Task { await group.triggerGracefulShutdown() }
+            } else {
+                logger.info("stop signal received again; the drain is already under way")
+            }
+        }
         do {
-            try await shell.serviceGroup(pipeline: [worker], configuration: configuration).run()
+            try await group.run()
         } catch {
             throw failureExit(error, logger: shell.logger)
         }

@@ -93,6 +93,28 @@ import Testing
         #expect(error?.detail?.contains("URL #") == true)
     }
 
+    /// A comma is legal unencoded in a password; cutting the list there printed the rest of the password.
+    @Test(arguments: [
+        ("amqp://peduli:s3cr,etPW@broker:5672/", ["s3cr,etPW"]),
+        ("amqp://peduli:a,b,c@n1/,amqp://peduli:x,y@n2/", ["a,b,c", "x,y"]),
+        ("amqp://peduli:,@n1, amqps://peduli:p@n2", [",", "p"]),
+    ])
+    func commaInAPasswordStaysInIt(_ url: String, _ passwords: [String]) throws {
+        let config = try AMQPConfiguration(url: url)
+        #expect(config.endpoints.map(\.password) == passwords)
+        #expect(!config.redacted.contains("etPW") && !config.redacted.contains(",b"))
+    }
+
+    @Test(arguments: [
+        ("a, b,c", ["a", "b", "c"]),
+        ("amqp://u:p,q@h/v,amqp://h2", ["amqp://u:p,q@h/v", "amqp://h2"]),
+        ("postgresql://u:p,q@h/db", ["postgresql://u:p,q@h/db"]),
+        ("amqp://h1,h2", ["amqp://h1", "h2"]),
+    ])
+    func urlListSplitsOnlyBetweenURLs(_ text: String, _ parts: [String]) {
+        #expect(URLList.split(text) == parts)
+    }
+
     @Test func invalidURLErrorNeverRepeatsThePassword() {
         let error = #expect(throws: AMQPError.self) { try AMQPConfiguration(url: "amqp://u:s3cr3t@h:99999/v") }
         #expect(error.map { "\($0)".contains("s3cr3t") } == false)

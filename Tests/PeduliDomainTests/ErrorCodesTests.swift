@@ -8,7 +8,7 @@ struct ErrorCodesTests {
         let expected: Set<String> = [
             "unsupported_schema_version", "invalid_format", "in_future", "invalid_nip", "unknown_sponsor", "inactive_sponsor",
             "invalid_nik", "invalid_name", "invalid_date", "invalid_value", "invalid_phone", "unknown_occupation",
-            "ineligible_occupation", "not_actively_working", "outside_programme_area", "invalid_kelurahan", "missing_field",
+            "ineligible_occupation", "not_actively_working", "outside_programme_area", "invalid_kelurahan", "invalid_address", "missing_field",
             "invalid_type", "excluded_work_status", "nik_birth_date_mismatch", "nik_gender_mismatch", "age_above_limit",
             "age_below_minimum", "already_registered", "covered_by_other_scheme", "registration_not_accepted",
             "membership_ended", "unknown_registration", "invalid_months", "amount_mismatch", "exceeds_age_limit",

@@ -105,6 +105,19 @@ struct JSONTests {
         #expect(a == a.setting("schema_version", 1))
     }
 
+    @Test(arguments: [
+        ("{\"x\":1,\"phone\":null}", "{\"x\":1}", true),
+        ("{\"w\":{\"a\":null,\"b\":2}}", "{\"w\":{\"b\":2}}", true),
+        ("{\"w\":{\"a\":null}}", "{\"w\":{}}", true),
+        ("{\"l\":[null,1]}", "{\"l\":[1]}", false),
+        ("{\"x\":null}", "{\"x\":\"\"}", false),
+        ("{\"schema_version\":null,\"x\":1}", "{\"schema_version\":1,\"x\":1}", true),
+    ])
+    func nullMembersCountAsAbsent(_ left: String, _ right: String, same: Bool) throws {
+        let a = try JSONParser.parse(left), b = try JSONParser.parse(right)
+        #expect((a.commandIdentityBytes() == b.commandIdentityBytes()) == same)
+    }
+
     @Test func errorDescriptionEchoesNoInput() {
         do { _ = try JSONParser.parse("{\"nik\":\"3374015203800001\",}") } catch {
             #expect(!error.description.contains("3374"))

@@ -8,11 +8,11 @@ struct InboundCheckTests {
 
     static func envelope(
         type: String? = "application/json", id: String? = "m-1", user: String? = "portal", attempt: Int? = nil,
-        original: String? = nil, size: Int = 10
+        original: String? = nil, size: Int = 10, dropped: String? = nil
     ) -> InboundEnvelope {
         InboundEnvelope(
             contentType: type, messageID: id, userID: user, attemptHeader: attempt, originalUserHeader: original,
-            bodySize: size)
+            bodySize: size, headersDropped: dropped)
     }
 
     static let parkCases: [(String, InboundEnvelope, ParkReason?)] = [
@@ -33,6 +33,9 @@ struct InboundCheckTests {
         ("at the size limit", envelope(size: 100), nil),
         ("one byte over", envelope(size: 101), .tooLarge),
         ("message id checked before content type", envelope(type: "text/plain", id: nil), .missingMessageID),
+        ("headers not kept", envelope(dropped: "header tables nested deeper than 16 levels"), .invalidHeaders),
+        ("headers checked before the message id", envelope(id: nil, dropped: "more than 256 header entries"),
+         .invalidHeaders),
     ]
 
     @Test(arguments: parkCases)
@@ -91,5 +94,17 @@ struct InboundCheckTests {
         }
         #expect(detail.count <= 200)
         #expect(!detail.contains("\u{7}"))
+    }
+
+    /// The parked copy's `x-peduli-user-id` is who the broker validated (or, on the worker's own retry copy,
+    /// the original it recorded); a header of anyone else's is forged and ignored, absent stays absent.
+    @Test(arguments: [
+        (envelope(user: nil, original: "portal"), nil),
+        (envelope(user: "intruder", original: "portal"), "intruder"),
+        (envelope(user: "peduli-worker", original: "portal"), "portal"),
+        (envelope(user: "peduli-worker", original: nil), "peduli-worker"),
+    ] as [(InboundEnvelope, String?)])
+    func publisherOfAnEnvelope(_ envelope: InboundEnvelope, _ expected: String?) {
+        #expect(Self.guarded.publisher(of: envelope) == expected)
     }
 }

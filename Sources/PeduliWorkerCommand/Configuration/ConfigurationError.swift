@@ -1,3 +1,4 @@
+import AMQPClient
 /// Where an effective value came from, so that an error says which knob to turn.
 enum ConfigurationOrigin: Sendable, Equatable, CustomStringConvertible {
     case defaultValue
@@ -78,8 +79,7 @@ enum Redaction {
     }
 
     private static func redactURLs(_ value: String, schemeEnd _: Range<String.Index>) -> String {
-        value.split(separator: ",", omittingEmptySubsequences: false).map { part -> String in
-            let item = String(part)
+        URLList.split(value).map { item -> String in
             guard let scheme = item.range(of: "://") else { return item }
             let rest = item[scheme.upperBound...]
             // The userinfo ends at the last '@' (a password should be percent-encoded, but an

@@ -1,4 +1,5 @@
 import Foundation
+import AMQPClient
 import Yams
 
 /// A value before it is typed: one string, or a list (YAML sequence, or comma-separated text).
@@ -114,8 +115,9 @@ struct ConfigurationLoader {
     }
 
     /// Splits `a, b,,c` into `["a", "b", "c"]`: blanks around commas and empty items are dropped.
+    /// Commas separate items, except inside a URL's password (`URLList`).
     static func splitList(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        URLList.split(text).filter { !$0.isEmpty }
     }
 
     static func readFile(_ path: String) throws -> String {

@@ -46,6 +46,8 @@ import Testing
         let finished = try await h.waitFor("an outcome event for every command", timeout: .seconds(300)) { e, _ in
             Set(e.compactMap(\.properties.correlationId)).count >= total
         }
+        // The events may all have come from earlier runs: stop this one only once it consumes.
+        try await worker.waitUntilConsuming()
         worker.signal(SIGTERM)
         let status = try await worker.wait(timeout: .seconds(30))
         #expect(status == 0, "graceful stop exit status")

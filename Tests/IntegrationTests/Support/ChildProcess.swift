@@ -106,4 +106,15 @@ extension WorkerProcess {
     }
 
     func signal(_ number: Int32) { _ = kill(process.processIdentifier, number) }
+
+    /// Waits until the daemon logs that it consumes (so a stop tests the drain, not the start-up).
+    func waitUntilConsuming(timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !stderr.contains("peduli-worker is consuming") {
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                throw ChildProcessError(description: "peduli-worker did not start consuming; stderr:\n\(stderr)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
 }

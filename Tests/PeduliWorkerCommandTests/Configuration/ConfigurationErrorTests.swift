@@ -12,6 +12,8 @@ struct ConfigurationErrorTests {
             ("amqp://broker/", "amqp://broker/"),
             ("amqps://a:p1@h1:5671/,amqps://b:p2@h2:5671/", "amqps://a:***@h1:5671/,amqps://b:***@h2:5671/"),
             ("amqp://u:p@ss/w@rd@host/vh", "amqp://u:***@host/vh"),
+            ("amqp://peduli:s3cr,etPW@broker/", "amqp://peduli:***@broker/"),
+            ("amqp://a:x,y@h1/,amqp://b:z,w@h2/", "amqp://a:***@h1/,amqp://b:***@h2/"),
             ("postgresql://u:pw@h1:5432,h2:5432/db?sslmode=require", "postgresql://u:***@h1:5432,h2:5432/db?sslmode=require"),
             ("postgresql://u@h/db?password=pw&sslmode=require", "postgresql://u@h/db?password=***&sslmode=require"),
             ("host=db user=worker password=s3cr3t dbname=peduli", "host=db user=worker password=*** dbname=peduli"),

@@ -134,6 +134,18 @@ struct ConfigurationLoaderTests {
         #expect(raw.entries["security.allowed_publishers"]?.value == .list(["portal", "kiosk"]))
     }
 
+    @Test("a comma in an AMQP password does not split the URL list (nor show the password)")
+    func commaInPassword() throws {
+        let raw = try ConfigurationLoader(environment: [
+            "PEDULI_AMQP_URL": "amqp://peduli:s3cr,etPW@broker:5672/,amqp://peduli:s3cr,etPW@broker2/"
+        ]).load(configPath: nil)
+        #expect(raw.entries["amqp.url"]?.value == .list([
+            "amqp://peduli:s3cr,etPW@broker:5672/", "amqp://peduli:s3cr,etPW@broker2/",
+        ]))
+        let shown = Redaction.redact(key: "amqp.url", value: "amqp://peduli:s3cr,etPW@broker:5672/")
+        #expect(shown == "amqp://peduli:***@broker:5672/")
+    }
+
     @Test("unrelated PEDULI_ variables are ignored")
     func unrelatedEnvironment() throws {
         let raw = try ConfigurationLoader(environment: ["PEDULI_TEST_AMQP_URL": "x", "PEDULI_AMQP_PORT": "5703"])
