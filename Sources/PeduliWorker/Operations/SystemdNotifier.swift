@@ -126,7 +126,10 @@ public struct SystemdNotifier: Sendable {
             sent = payload.withUnsafeBytes { bytes in
                 withUnsafePointer(to: &address) { pointer in
                     pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                        sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), socketAddress, addressLength)
+                        // MSG_DONTWAIT: this runs on the cooperative pool; a notify socket whose queue is full (a
+                        // reader that stopped reading) blocked a pool thread, and with it the stop signal's drain.
+                        sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), socketAddress,
+                               addressLength)
                     }
                 }
             }
