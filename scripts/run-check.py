@@ -1,19 +1,28 @@
 #!/usr/bin/env python3
 """Checks a fault or cluster run: the load generator's record (published and received), the processing log and
-the table counts. Usage: run-check.py RECORD LOG COUNTS KILLED RMQ_RESTARTS PG_RESTARTS RESULT WORKER_EXIT"""
+the table counts. Usage: run-check.py RECORD LOG COUNTS KILLED RMQ_RESTARTS PG_RESTARTS RESULT WORKER_EXIT [WORKER_LOG]
+
+A parked message claims no message_id (CONTRACT.md), so one redelivered before its acknowledgement (a kill or
+a lost connection) is parked again: each parked command may have up to 1 + (kills + consumer and relay
+reconnects) parked rows and copies, never more; every other command exactly one final row."""
 import sys, json, collections
-record, logf, counts, killed, rmq, pg, out, worker_exit = sys.argv[1:]
+record, logf, counts, killed, rmq, pg, out, worker_exit = sys.argv[1:9]
+worker_log = sys.argv[9] if len(sys.argv) > 9 else None
+reconnects = sum(l.count("consumer lost the broker") + l.count("relay lost the broker")
+                 for l in open(worker_log)) if worker_log else 0
+allowed_parks = 1 + int(killed) + reconnects
 regs_db, pays_db, unsent = map(int, counts.split("\t"))
 pub, outs = {}, collections.defaultdict(list)
 for line in open(record):
     f = line.rstrip("\n").split("\t")
     if f[0] == "P": pub[int(f[1])] = (f[2], f[3], f[4])
     elif f[0] == "O": outs[int(f[1])].append((f[2], f[3], f[4]))
-final = collections.Counter(); retries = collections.Counter(); nulls = 0
+final = collections.Counter(); parks = collections.Counter(); retries = collections.Counter(); nulls = 0
 for line in open(logf):
     mid, attempt, outcome = line.rstrip("\n").split("\t")
     if mid == "-": nulls += 1; continue
     if outcome == "retry_scheduled": retries[mid] += 1
+    elif outcome == "parked": parks[mid] += 1
     else: final[mid] += 1
 v = collections.Counter(); examples = collections.defaultdict(list)
 def bad(kind, seq): v[kind] += 1; len(examples[kind]) < 5 and examples[kind].append(seq)
@@ -26,12 +35,15 @@ for seq, (mid, exp, kind) in pub.items():
     dup_events += len(got) - len(ids)
     if len(types) > 1: bad("more than one kind of outcome", seq)
     if len(ids) > 1 and "parked" not in types: bad("several distinct events for one command", seq)
+    if "parked" in types and len(got) > allowed_parks: bad(f"more than {allowed_parks} parked copies", seq)
     if "registration.accepted" in types: accepted_regs.add(seq)
     if "payment.confirmed" in types: confirmed_pays.add(seq)
     valid_id = kind not in ("missing_message_id", "invalid_message_id")
     if valid_id and mid != "-":
-        n = final.get(mid, 0)
-        if n != 1: bad(f"processing_log final rows != 1", seq)
+        n, p = final.get(mid, 0), parks.get(mid, 0)
+        if "parked" in types and not (n == 0 and 1 <= p <= allowed_parks) and not (n == 1 and p <= allowed_parks - 1):
+            bad("parked command: wrong processing_log rows", seq)
+        if "parked" not in types and n != 1: bad(f"processing_log final rows != 1", seq)
 for mid, n in final.items():
     if n > 1: bad("duplicate processing_log outcome", mid)
 if regs_db != len(accepted_regs): bad(f"registrations in db {regs_db} != accepted events {len(accepted_regs)}", -1)
@@ -42,11 +54,13 @@ res = dict(commands=len(pub), sigkills=int(killed), rabbitmq_restarts=int(rmq), 
            outcomes_received=sum(1 for s in pub if outs.get(s)), registrations_db=regs_db, payments_db=pays_db,
            accepted_events=len(accepted_regs), confirmed_events=len(confirmed_pays),
            redelivered_duplicate_events=dup_events, retry_rows=sum(retries.values()),
-           null_message_id_rows=nulls, violations=dict(v), examples={k: x for k, x in examples.items()})
+           null_message_id_rows=nulls, reconnects=reconnects,
+           parked_again_after_redelivery=sum(n - 1 for n in parks.values() if n > 1), violations=dict(v), examples={k: x for k, x in examples.items()})
 json.dump(res, open(out, "w"), indent=2)
 print("\n== fault run ==")
 for k in ["commands", "sigkills", "rabbitmq_restarts", "postgres_restarts", "outcomes_received", "registrations_db",
-          "accepted_events", "payments_db", "confirmed_events", "redelivered_duplicate_events", "retry_rows", "null_message_id_rows"]:
+          "accepted_events", "payments_db", "confirmed_events", "redelivered_duplicate_events", "retry_rows", "null_message_id_rows", "reconnects",
+          "parked_again_after_redelivery"]:
     print(f"{k:32} {res[k]}")
 lost = v.get("lost (no event or dead letter received)", 0)
 dup = sum(n for k, n in v.items() if "duplicate" in k or "more than one" in k or "several" in k)

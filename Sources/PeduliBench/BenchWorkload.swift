@@ -1,3 +1,4 @@
+import AMQPClient
 import Foundation
 import PeduliDomain
 import PeduliSamples
@@ -27,6 +28,8 @@ struct BenchMessage: Sendable {
     var userID: String?
     var expectation: Expectation
     var kind: String
+    /// Headers the message carries besides the bench's own (envelope attacks).
+    var headers: AMQPTable = [:]
 }
 
 /// A small deterministic PRNG, so a run can be repeated exactly.
@@ -42,7 +45,7 @@ struct SplitMix64: RandomNumberGenerator {
 }
 
 /// Builds the message sequence of a run: valid by default, with a share of invalid commands of every
-/// rejection and dead-letter kind, and optionally hostile (fuzzed) bodies.
+/// rejection and dead-letter kind, and optionally hostile (fuzzed) bodies and envelopes.
 struct BenchWorkload {
     enum Mode: String, Sendable { case backlog, mixed }
 
@@ -209,7 +212,11 @@ struct BenchWorkload {
         "<script>alert(1)</script>", "../../etc/passwd", "|| true &&", "\u{202E}evil", "NULL", "${jndi:ldap://x}",
     ]
 
+    /// A fuzzed body, or (half of the time) an envelope attack on an otherwise valid body: headers nested
+    /// beyond 16 levels (up to 6,000, within the frame), over 256 entries or over 16 KiB, a forged
+    /// `x-peduli-user-id`, or control characters and excess length in the free-text fields.
     private mutating func hostile(_ seq: Int, base: JSONValue) -> BenchMessage {
+        if Bool.random(using: &rng) { return envelopeAttack(seq, base: base) }
         let kinds = ["random_bytes", "deep_nesting", "huge_numbers", "invalid_utf8", "wrong_types", "metacharacters"]
         let kind = kinds.randomElement(using: &rng)!
         var m = make(seq, "registration.submit", base, .hostile, "hostile_" + kind)
@@ -247,6 +254,39 @@ struct BenchWorkload {
                 if case .string(let s) = v { return .string(s + Self.metacharacters.randomElement(using: &rng)!) }
                 return .string(Self.metacharacters.randomElement(using: &rng)!)
             }(&rng).canonicalJSON()
+        }
+        return m
+    }
+
+    private mutating func envelopeAttack(_ seq: Int, base: JSONValue) -> BenchMessage {
+        let isPayment = base.objectValue?["payment_id"] != nil
+        let kinds = isPayment
+            ? ["deep_headers", "wide_headers", "large_headers"]
+            : ["deep_headers", "wide_headers", "large_headers", "nul_address", "long_address", "control_sponsor_unit"]
+        let kind = kinds.randomElement(using: &rng)!
+        var m = make(seq, isPayment ? "payment.submit" : "registration.submit", base, .parked, "hostile_" + kind)
+        switch kind {
+        case "deep_headers":
+            var value = AMQPFieldValue.void
+            let arrays = Bool.random(using: &rng)
+            for level in 0..<Int.random(in: 17...6_000, using: &rng) {
+                value = arrays || level % 2 == 0 ? .array([value]) : .table(["t": value])
+            }
+            m.headers = ["deep": value]
+        case "wide_headers":
+            m.headers = AMQPTable((0..<Int.random(in: 257...2_000, using: &rng)).map { .init(key: "w\($0)", value: .int32(1)) })
+        case "large_headers":
+            m.headers = ["large": .string(String(repeating: "h", count: Int.random(in: 16_500...100_000, using: &rng)))]
+        case "nul_address":
+            m.body = base.setting("worker.work_location.address", to: "Jl. Pemuda\u{0}1").canonicalJSON()
+            m.expectation = .rejected
+        case "long_address":
+            m.body = base.setting("worker.work_location.address", to: .string(String(repeating: "a", count: 60_000)))
+                .canonicalJSON()
+            m.expectation = .rejected
+        default:
+            m.body = base.setting("sponsor.unit", to: "Dinas\u{1B}[31m\n").canonicalJSON()
+            m.expectation = .rejected
         }
         return m
     }

@@ -174,7 +174,9 @@ final class Collector: @unchecked Sendable {
 
     private func handle(_ d: AMQPDelivery) {
         if d.exchange == deadExchange || d.properties.headers?["x-peduli-reason"] != nil || d.properties.headers?["x-death"] != nil {
+            // A copy parked for its headers has them replaced: the message id still names the command.
             let seq = d.properties.headers?["x-bench-seq"]?.int64Value.map { Int($0) }
+                ?? d.properties.messageId.flatMap { BenchWorkload.seq(fromCorrelation: $0, runID: runID) }
             let reason = d.properties.headers?["x-peduli-reason"]?.stringValue ?? "x-death"
             state.outcome(seq: seq, code: 3, type: "parked", id: d.properties.messageId ?? "-", reason: reason)
             return

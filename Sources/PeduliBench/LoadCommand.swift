@@ -90,7 +90,8 @@ struct LoadCommand: ParsableCommand {
                 let now = DispatchTime.now().uptimeNanoseconds
                 if due > now { Thread.sleep(forTimeInterval: Double(due - now) / 1e9) }
             }
-            var headers: AMQPTable = ["x-bench-seq": .int64(Int64(m.seq))]
+            var headers = m.headers
+            headers["x-bench-seq"] = .int64(Int64(m.seq))
             headers["x-bench-kind"] = .string(m.kind)
             let props = AMQPProperties(
                 contentType: m.contentType, headers: headers, deliveryMode: 2, correlationId: gen.messageID(m.seq),
