@@ -333,6 +333,7 @@ final class CommandProcessor {
         var key: String?
         var outcome: String
         var reasons: [String]
+        var redelivered: Bool
     }
 
     struct OutcomeRow {
@@ -360,7 +361,7 @@ final class CommandProcessor {
         func log(_ outcome: String, key: String?, reasons: [String] = []) {
             writes.log.append(LogRow(
                 messageID: c.messageID, attempt: c.attempt, queue: c.queue, publisher: c.publisher, command: command,
-                key: key, outcome: outcome, reasons: reasons))
+                key: key, outcome: outcome, reasons: reasons, redelivered: c.delivery.redelivered))
             PipelineMetrics.outcome(command, outcome, reason: reasons.first)
         }
         // The inbox: the same message (and retry attempt) settles once. Only a message that may have an effect
@@ -539,10 +540,11 @@ final class CommandProcessor {
         var statements: [PostgresStatement] = []
         statements.append(PostgresStatement(
             """
-            INSERT INTO processing_log (message_id, attempt, queue, publisher, command, command_key, outcome, reason_codes)
-            SELECT m, a, q, p, c, k, o, CASE WHEN r = '' THEN '{}'::text[] ELSE string_to_array(r, ',') END
-            FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-                AS t(m, a, q, p, c, k, o, r)
+            INSERT INTO processing_log (message_id, attempt, queue, publisher, command, command_key, outcome, reason_codes,
+                redelivered)
+            SELECT m, a, q, p, c, k, o, CASE WHEN r = '' THEN '{}'::text[] ELSE string_to_array(r, ',') END, d
+            FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                $9::bool[]) AS t(m, a, q, p, c, k, o, r, d)
             ON CONFLICT (message_id, attempt) WHERE message_id IS NOT NULL AND outcome <> 'parked' DO NOTHING
             """,
             [
@@ -550,6 +552,7 @@ final class CommandProcessor {
                 PostgresArray.text(w.log.map(\.queue)), PostgresArray.text(w.log.map(\.publisher)),
                 PostgresArray.text(w.log.map(\.command)), PostgresArray.text(w.log.map(\.key)),
                 PostgresArray.text(w.log.map(\.outcome)), PostgresArray.joined(w.log.map(\.reasons)),
+                PostgresArray.bool(w.log.map(\.redelivered)),
             ]))
         if !w.ended.isEmpty {
             statements.append(PostgresStatement(

@@ -44,8 +44,11 @@ public enum Schema {
     /// The inbox was claimed by every settled message, parked ones too, and it is checked first: an intruder
     /// who published junk under a portal's `message_id` first made the portal's real command a silent no-op.
     /// A parked message has no effect, so it now claims nothing (CONTRACT.md): its log row stays for the audit
-    /// trail, outside the uniqueness that makes the inbox.
+    /// trail, outside the uniqueness that makes the inbox. A parked message the broker delivers again (after a
+    /// lost connection, a kill, a queue leader moving) is therefore parked again; `redelivered` records the
+    /// broker's flag, so the audit trail tells such copies from new messages.
     static let v5 = """
+        ALTER TABLE processing_log ADD COLUMN redelivered boolean NOT NULL DEFAULT false;
         DROP INDEX processing_log_message;
         CREATE UNIQUE INDEX processing_log_message ON processing_log (message_id, attempt)
             WHERE message_id IS NOT NULL AND outcome <> 'parked';
