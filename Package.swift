@@ -102,7 +102,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .testTarget(name: "PeduliWorkerTests", dependencies: ["PeduliWorker", "PeduliDomain", "PeduliTestSupport"]),
+        .testTarget(
+            name: "PeduliWorkerTests", dependencies: ["PeduliWorker", "PeduliDomain", "PeduliSamples", "PeduliTestSupport"]),
         .testTarget(
             name: "PeduliWorkerCommandTests",
             dependencies: ["PeduliWorkerCommand", "PeduliWorker"]

@@ -30,3 +30,38 @@ public enum Grace {
         date < endDate(acceptedOn: acceptedOn, paidThrough: paidThrough, config: config)
     }
 }
+
+/// A registration of a NIK that nobody has marked ended yet, as the store holds it.
+public struct OpenRegistration: Sendable, Hashable {
+    public var id: UUID
+    public var acceptedAt: Date
+    public var paidThrough: YearMonth?
+
+    public init(id: UUID, acceptedAt: Date, paidThrough: YearMonth?) {
+        self.id = id
+        self.acceptedAt = acceptedAt
+        self.paidThrough = paidThrough
+    }
+}
+
+extension Grace {
+    /// A NIK's unended registrations on a date: whether one of them is still open (then a new registration of
+    /// the NIK is `already_registered`), and which have lapsed, their grace over before the scheduler marked
+    /// them ended. A new registration of the NIK ends the lapsed ones in the same transaction, so a NIK never
+    /// has two unended registrations (docs/rules.md, "One active registration per NIK").
+    public static func classify(_ open: [OpenRegistration], on date: JakartaDate, config: ProgrammeConfiguration)
+        -> (hasOpen: Bool, lapsed: [UUID])
+    {
+        var hasOpen = false
+        var lapsed: [UUID] = []
+        for registration in open {
+            if isOpen(on: date, acceptedOn: JakartaDate(registration.acceptedAt), paidThrough: registration.paidThrough,
+                      config: config) {
+                hasOpen = true
+            } else {
+                lapsed.append(registration.id)
+            }
+        }
+        return (hasOpen, lapsed)
+    }
+}

@@ -2,11 +2,13 @@ import AMQPClient
 import Foundation
 import Logging
 
-/// A batch handed from the consumer thread to the database thread, and what came back.
+/// A batch handed from the consumer thread to the database thread.
+typealias CommandBatch = ConsumerStateMachine<InboundDelivery>.Batch
+
+/// What the database thread hands back: one verdict per delivery of the batch, in order.
 struct DecidedBatch: Sendable {
     var batchID: UInt64
-    var items: [AMQPDelivery]
-    var dispositions: [ConsumerStateMachine<AMQPDelivery>.Disposition]
+    var dispositions: [ConsumerStateMachine<InboundDelivery>.Disposition]
 }
 
 /// The consumer thread: owns the consuming AMQP connection, gathers deliveries into batches for the database
@@ -15,7 +17,7 @@ struct DecidedBatch: Sendable {
 final class Consumer: Sendable {
     let amqp: AMQPConfiguration
     let pipeline: PipelineConfiguration
-    let toDatabase: BlockingQueue<ConsumerStateMachine<AMQPDelivery>.Batch>
+    let toDatabase: BlockingQueue<CommandBatch>
     let fromDatabase: BlockingQueue<DecidedBatch>
     let health: HealthState
     let logger: Logger
@@ -25,7 +27,7 @@ final class Consumer: Sendable {
     let abort = Flag()
 
     init(amqp: AMQPConfiguration, pipeline: PipelineConfiguration,
-         toDatabase: BlockingQueue<ConsumerStateMachine<AMQPDelivery>.Batch>, fromDatabase: BlockingQueue<DecidedBatch>,
+         toDatabase: BlockingQueue<CommandBatch>, fromDatabase: BlockingQueue<DecidedBatch>,
          health: HealthState, logger: Logger) {
         self.amqp = amqp
         self.pipeline = pipeline
@@ -37,20 +39,24 @@ final class Consumer: Sendable {
 
     func run() {
         let p = pipeline
-        var machine = ConsumerStateMachine<AMQPDelivery>(
+        var machine = ConsumerStateMachine<InboundDelivery>(
             batchSize: p.batchSize, maxWait: p.batchMaxWait, maxInFlight: p.maxBatchesInFlight,
-            batchBytes: p.batchBytes, deliveryTag: { $0.deliveryTag },
-            size: { $0.body.count + AMQPWireSize.envelopeEstimate($0.properties) })
-        let tags = ["peduli-worker.registrations.\(ProcessInfo.processInfo.processIdentifier)",
-                    "peduli-worker.payments.\(ProcessInfo.processInfo.processIdentifier)"]
+            batchBytes: p.batchBytes, deliveryTag: { $0.delivery.deliveryTag },
+            size: { $0.delivery.body.count + AMQPWireSize.envelopeEstimate($0.delivery.properties) })
+        // One consumer per work queue; a delivery's tag says which queue, so which command, it came from.
+        let pid = ProcessInfo.processInfo.processIdentifier
+        let subscriptions: [(tag: String, queue: String, kind: CommandKind)] = [
+            ("peduli-worker.registrations.\(pid)", p.topology.registrationsQueue, .registration),
+            ("peduli-worker.payments.\(pid)", p.topology.paymentsQueue, .payment),
+        ]
+        let kinds = Dictionary(uniqueKeysWithValues: subscriptions.map { ($0.tag, $0.kind) })
         let topology = TopologyDeclaration(p.topology)
         let broker = AMQPReconnectingConnection(
             configuration: amqp.named("peduli-worker consumer"), logger: logger,
             setUp: { connection in
                 try topology.declare(on: connection)
                 try connection.qos(prefetchCount: UInt16(clamping: p.prefetch))
-                try connection.consume(queue: p.topology.registrationsQueue, consumerTag: tags[0])
-                try connection.consume(queue: p.topology.paymentsQueue, consumerTag: tags[1])
+                for s in subscriptions { try connection.consume(queue: s.queue, consumerTag: s.tag) }
             })
         broker.onProgress = { [health] in health.heartbeat("consumer") }
         var generation: UInt64 = 0
@@ -83,14 +89,12 @@ final class Consumer: Sendable {
                     health.setConsuming(machine.phase == .running)
                 }
                 if machine.phase == .draining && !cancelled {
-                    for tag in tags { try connection.cancel(consumerTag: tag) }
+                    for s in subscriptions { try connection.cancel(consumerTag: s.tag) }
                     cancelled = true
                     health.setConsuming(false)
                 }
                 while let decided = fromDatabase.tryPop() {
-                    for action in machine.completed(
-                        batchID: decided.batchID, dispositions: decided.dispositions, items: decided.items)
-                    {
+                    for action in machine.completed(batchID: decided.batchID, dispositions: decided.dispositions) {
                         switch action {
                         case .ack(let tag, let multiple): try connection.ack(deliveryTag: tag, multiple: multiple)
                         case .nack(let tag): try connection.nack(deliveryTag: tag, requeue: true)
@@ -104,7 +108,13 @@ final class Consumer: Sendable {
                 guard let event = try connection.nextEvent(timeout: wait) else { continue }
                 switch event {
                 case .delivery(let delivery):
-                    if let batch = machine.received(delivery, at: clock.now) { toDatabase.push(batch) }
+                    guard let kind = kinds[delivery.consumerTag] else {
+                        // Not one of this connection's consumers: nothing the worker subscribed can arrive so.
+                        throw AMQPError(code: .channelClosedByServer, operation: "consume",
+                                        detail: "a delivery for unknown consumer \(delivery.consumerTag)")
+                    }
+                    let inbound = InboundDelivery(kind: kind, delivery: delivery)
+                    if let batch = machine.received(inbound, at: clock.now) { toDatabase.push(batch) }
                 case .consumerCancelled(let tag):
                     if cancelled { continue }
                     throw AMQPError(code: .channelClosedByServer, operation: "consume",

@@ -47,9 +47,11 @@ public struct ConsumerStateMachine<Item: Sendable>: Sendable {
     private var collecting: [Item] = []
     private var collectingSince: Instant?
     private var collectingBytes = 0
-    private var inFlight: [(id: UInt64, generation: UInt64)] = []
+    /// Batches handed out and not finished, oldest first, with the delivery tags they carry: the machine keeps
+    /// what it needs to acknowledge them, so the database thread returns verdicts only.
+    private var inFlight: [(id: UInt64, generation: UInt64, tags: [UInt64])] = []
     /// Batches finished before an earlier one, waiting for their turn to be acknowledged.
-    private var finishedEarly: [UInt64: (dispositions: [Disposition], items: [Item])] = [:]
+    private var finishedEarly: [UInt64: [Disposition]] = [:]
     private var nextBatchID: UInt64 = 1
 
     /// - Parameters:
@@ -91,29 +93,30 @@ public struct ConsumerStateMachine<Item: Sendable>: Sendable {
         return max(.zero, min(idle, left))
     }
 
-    /// The database thread finished a batch. Returns the acknowledgements to send now (none when the batch
-    /// belongs to a channel that is gone: the broker redelivers those, and the inbox makes them no-ops).
-    public mutating func completed(batchID: UInt64, dispositions: [Disposition], items: [Item]) -> [Action] {
+    /// The database thread finished a batch: one verdict per delivery, in the batch's order. Returns the
+    /// acknowledgements to send now (none when the batch belongs to a channel that is gone: the broker
+    /// redelivers those, and the inbox makes them no-ops).
+    public mutating func completed(batchID: UInt64, dispositions: [Disposition]) -> [Action] {
         guard inFlight.contains(where: { $0.id == batchID }) else { return [] }
-        finishedEarly[batchID] = (dispositions, items)
+        finishedEarly[batchID] = dispositions
         var actions: [Action] = []
         while let head = inFlight.first, let result = finishedEarly.removeValue(forKey: head.id) {
             inFlight.removeFirst()
             if head.generation == generation {
-                actions += acknowledgements(dispositions: result.dispositions, items: result.items)
+                actions += acknowledgements(dispositions: result, tags: head.tags)
             }
         }
         finishIfDrained()
         return actions
     }
 
-    private func acknowledgements(dispositions: [Disposition], items: [Item]) -> [Action] {
+    private func acknowledgements(dispositions: [Disposition], tags: [UInt64]) -> [Action] {
         var actions: [Action] = []
         var highestAck: UInt64?
-        for (item, disposition) in zip(items, dispositions) {
+        for (tag, disposition) in zip(tags, dispositions) {
             switch disposition {
-            case .requeue: actions.append(.nack(deliveryTag: tag(item)))
-            case .ack: highestAck = max(highestAck ?? 0, tag(item))
+            case .requeue: actions.append(.nack(deliveryTag: tag))
+            case .ack: highestAck = max(highestAck ?? 0, tag)
             }
         }
         if let highestAck { actions.append(.ack(deliveryTag: highestAck, multiple: true)) }
@@ -156,7 +159,7 @@ public struct ConsumerStateMachine<Item: Sendable>: Sendable {
         collectingSince = collecting.isEmpty ? nil : now
         let batch = Batch(id: nextBatchID, generation: generation, items: items)
         nextBatchID += 1
-        inFlight.append((batch.id, batch.generation))
+        inFlight.append((batch.id, batch.generation, items.map(tag)))
         return batch
     }
 

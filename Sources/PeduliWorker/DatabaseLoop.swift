@@ -12,7 +12,7 @@ final class DatabaseLoop: Sendable {
     let programme: ProgrammeConfiguration
     let pipeline: PipelineConfiguration
     let workerUser: String?
-    let input: BlockingQueue<ConsumerStateMachine<AMQPDelivery>.Batch>
+    let input: BlockingQueue<CommandBatch>
     let output: BlockingQueue<DecidedBatch>
     let health: HealthState
     let logger: Logger
@@ -23,7 +23,7 @@ final class DatabaseLoop: Sendable {
     let abort = Flag()
 
     init(database: PostgresConfiguration, programme: ProgrammeConfiguration, pipeline: PipelineConfiguration,
-         workerUser: String?, input: BlockingQueue<ConsumerStateMachine<AMQPDelivery>.Batch>,
+         workerUser: String?, input: BlockingQueue<CommandBatch>,
          output: BlockingQueue<DecidedBatch>, health: HealthState, livenessKey: String = "database", logger: Logger) {
         self.livenessKey = livenessKey
         self.database = database
@@ -54,7 +54,7 @@ final class DatabaseLoop: Sendable {
                     processor = p
                     let dispositions = try p.process(batch.items)
                     health.setDatabaseConnected(true)
-                    output.push(DecidedBatch(batchID: batch.id, items: batch.items, dispositions: dispositions))
+                    output.push(DecidedBatch(batchID: batch.id, dispositions: dispositions))
                     break
                 } catch {
                     health.heartbeat(livenessKey)  // retrying is not hanging

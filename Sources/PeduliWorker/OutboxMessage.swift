@@ -242,9 +242,16 @@ extension OutboxMessage {
             body: body)
     }
 
+    /// The statements every writer of the outbox runs in its transaction: one insert of the messages in their
+    /// order, and the NOTIFY that wakes the relay at commit. Nothing for no messages.
+    static func enqueue(_ messages: [OutboxMessage]) -> [PostgresStatement] {
+        guard !messages.isEmpty else { return [] }
+        return [insert(messages), PostgresStatement("SELECT pg_notify($1, '')", [OutboxRelay.notifyChannel])]
+    }
+
     /// One statement that writes many messages to the outbox, keeping their order. The headers are stored
     /// encoded as on the wire (NULL when there are none).
-    static func insert(_ o: [OutboxMessage]) -> PostgresStatement {
+    private static func insert(_ o: [OutboxMessage]) -> PostgresStatement {
         PostgresStatement(
             """
             INSERT INTO outbox (exchange, routing_key, properties, headers, body)

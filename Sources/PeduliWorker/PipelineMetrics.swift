@@ -60,6 +60,24 @@ public enum PipelineMetrics {
         Counter(label: retriesName, dimensions: [("attempt", String(attempt))]).increment()
     }
 
+    /// The counters of a committed decision: recorded after the commit, so a batch decided again after a
+    /// failed attempt counts its messages once.
+    static func record(_ decision: BatchDecision) {
+        for command in decision.duplicates {
+            consumed(command.rawValue)
+            outcome(command.rawValue, "duplicate", reason: nil)
+        }
+        for row in decision.log {
+            consumed(row.command.rawValue)
+            outcome(row.command.rawValue, row.outcome, reason: row.reasons.first)
+            switch row.outcome {
+            case "parked": if let reason = row.reasons.first.flatMap(ParkReason.init(rawValue:)) { parked(reason) }
+            case "retry_scheduled": retryScheduled(attempt: row.attempt + 1)
+            default: break
+            }
+        }
+    }
+
     static func batch(size: Int, commitSeconds: Double) {
         Recorder(label: batchSizeName, aggregate: true).record(size)
         Timer(label: commitLatencyName).recordNanoseconds(Int64(commitSeconds * 1e9))

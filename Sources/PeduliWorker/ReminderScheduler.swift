@@ -89,9 +89,8 @@ public final class ReminderScheduler: Sendable {
 
             var candidates: [(reminder: Reminder, event: ReminderEvent)] = []
             for row in page {
-                let birth = try row.date("birth_date")
-                let birthDate = JakartaDate(year: birth.year, month: birth.month, clampingDay: birth.day)
-                let paidThrough = try CommandProcessor.yearMonth(row, "paid_through")
+                let birthDate = try row.jakartaDate("birth_date")
+                let paidThrough = try row.yearMonth("paid_through")
                 let state = RegistrationReminderState(
                     acceptedAt: try row.timestamp("accepted_at"), paidThrough: paidThrough, birthDate: birthDate)
                 let due = remindersDue(for: state, on: asOf, config: programme)
@@ -142,13 +141,13 @@ public final class ReminderScheduler: Sendable {
                         occurredAt: now, pipeline: pipeline)
                 }
                 let ended = chosen.filter { $0.reminder.kind == .membershipEnded }.map { $0.event.registrationID.canonicalString }
-                var statements = [OutboxMessage.insert(messages)]
+                var statements: [PostgresStatement] = []
                 if !ended.isEmpty {
                     statements.append(PostgresStatement(
                         "UPDATE registrations SET ended_at = $2::date::timestamp AT TIME ZONE 'Asia/Jakarta' WHERE registration_id = ANY($1::uuid[]) AND ended_at IS NULL",
                         [PostgresArray.text(ended), asOf.description]))
                 }
-                statements.append(PostgresStatement("SELECT pg_notify($1, '')", [OutboxRelay.notifyChannel]))
+                statements += OutboxMessage.enqueue(messages)
                 _ = try db.pipeline(statements)
                 for c in chosen {
                     emitted.append(PlannedReminder(registrationID: c.event.registrationID, kind: c.reminder.kind, month: c.reminder.key.month))

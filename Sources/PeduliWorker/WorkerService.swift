@@ -78,7 +78,7 @@ public struct WorkerService: Service {
             return
         }
 
-        let toDatabase = BlockingQueue<ConsumerStateMachine<AMQPDelivery>.Batch>()
+        let toDatabase = BlockingQueue<CommandBatch>()
         let fromDatabase = BlockingQueue<DecidedBatch>()
         let workerUser = amqp.endpoints.first?.user
         let consumer = Consumer(

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import PeduliDomain
 
@@ -33,5 +34,20 @@ struct GraceTests {
         var c = config
         c.graceMonths = 1
         #expect(Grace.paidEndDate(paidThrough: ym("2026-08"), config: c) == date("2026-10-01"))
+    }
+
+    @Test func classifySplitsOpenFromLapsed() {
+        func accepted(_ day: String) -> Date { date(day).startInstant }
+        let open = OpenRegistration(id: UUID(), acceptedAt: accepted("2026-11-20"), paidThrough: nil)
+        let paid = OpenRegistration(id: UUID(), acceptedAt: accepted("2026-01-10"), paidThrough: ym("2026-08"))
+        let lapsed = OpenRegistration(id: UUID(), acceptedAt: accepted("2026-01-10"), paidThrough: ym("2026-02"))
+        let onDate = date("2026-11-25")
+        let none = Grace.classify([], on: onDate, config: config)
+        #expect(!none.hasOpen && none.lapsed.isEmpty)
+        let all = Grace.classify([open, lapsed, paid], on: onDate, config: config)
+        #expect(all.hasOpen)
+        #expect(all.lapsed == [lapsed.id])
+        let onlyLapsed = Grace.classify([lapsed], on: onDate, config: config)
+        #expect(!onlyLapsed.hasOpen && onlyLapsed.lapsed == [lapsed.id])
     }
 }

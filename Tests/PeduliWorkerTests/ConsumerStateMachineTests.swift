@@ -46,7 +46,7 @@ struct ConsumerStateMachineTests {
         let first = m.tick(at: t0 + .milliseconds(5))
         #expect(first?.items == [1])
         for item: UInt64 in [50, 60, 70, 20] { #expect(m.received(item, at: t0 + .milliseconds(6)) == nil) }
-        _ = m.completed(batchID: first!.id, dispositions: [.ack], items: [1])
+        _ = m.completed(batchID: first!.id, dispositions: [.ack])
         #expect(m.tick(at: t0 + .milliseconds(6))?.items == [50, 60])
     }
 
@@ -71,7 +71,7 @@ struct ConsumerStateMachineTests {
         #expect(m.received(2, at: t0) != nil)
         #expect(m.received(3, at: t0) == nil)
         #expect(m.tick(at: t0 + .seconds(1)) == nil)
-        _ = m.completed(batchID: 1, dispositions: [.ack], items: [1])
+        _ = m.completed(batchID: 1, dispositions: [.ack])
         #expect(m.tick(at: t0 + .seconds(1))?.items == [3])
     }
 
@@ -80,7 +80,7 @@ struct ConsumerStateMachineTests {
         _ = m.received(7, at: t0)
         _ = m.received(8, at: t0)
         let batch = m.received(9, at: t0)!
-        let actions = m.completed(batchID: batch.id, dispositions: [.ack, .requeue, .ack], items: batch.items)
+        let actions = m.completed(batchID: batch.id, dispositions: [.ack, .requeue, .ack])
         #expect(actions == [.nack(deliveryTag: 8), .ack(deliveryTag: 9, multiple: true)])
     }
 
@@ -89,7 +89,7 @@ struct ConsumerStateMachineTests {
         _ = m.received(7, at: t0)
         _ = m.received(8, at: t0)
         let batch = m.received(9, at: t0)!
-        let actions = m.completed(batchID: batch.id, dispositions: [.ack, .ack, .requeue], items: batch.items)
+        let actions = m.completed(batchID: batch.id, dispositions: [.ack, .ack, .requeue])
         #expect(actions == [.nack(deliveryTag: 9), .ack(deliveryTag: 8, multiple: true)])
     }
 
@@ -98,11 +98,11 @@ struct ConsumerStateMachineTests {
         let first = m.received(1, at: t0)!
         let second = m.received(2, at: t0)!
         let third = m.received(3, at: t0)!
-        #expect(m.completed(batchID: third.id, dispositions: [.ack], items: third.items).isEmpty)
-        #expect(m.completed(batchID: second.id, dispositions: [.requeue], items: second.items).isEmpty)
+        #expect(m.completed(batchID: third.id, dispositions: [.ack]).isEmpty)
+        #expect(m.completed(batchID: second.id, dispositions: [.requeue]).isEmpty)
         #expect(m.inFlightCount == 3)
         #expect(
-            m.completed(batchID: first.id, dispositions: [.ack], items: first.items) == [
+            m.completed(batchID: first.id, dispositions: [.ack]) == [
                 .ack(deliveryTag: 1, multiple: true), .nack(deliveryTag: 2), .ack(deliveryTag: 3, multiple: true),
             ])
         #expect(m.inFlightCount == 0)
@@ -114,8 +114,8 @@ struct ConsumerStateMachineTests {
         m.connectionLost()
         let fresh = m.received(1, at: t0)!
         #expect(fresh.generation == old.generation + 1)
-        #expect(m.completed(batchID: old.id, dispositions: [.ack], items: old.items).isEmpty)
-        #expect(m.completed(batchID: fresh.id, dispositions: [.ack], items: fresh.items) == [.ack(deliveryTag: 1, multiple: true)])
+        #expect(m.completed(batchID: old.id, dispositions: [.ack]).isEmpty)
+        #expect(m.completed(batchID: fresh.id, dispositions: [.ack]) == [.ack(deliveryTag: 1, multiple: true)])
     }
 
     @Test func aLostChannelDropsWhatWasBeingGathered() {
@@ -134,7 +134,7 @@ struct ConsumerStateMachineTests {
         let last = m.tick(at: t0)!
         #expect(last.items == [1])
         #expect(m.phase == .draining)
-        _ = m.completed(batchID: last.id, dispositions: [.ack], items: last.items)
+        _ = m.completed(batchID: last.id, dispositions: [.ack])
         #expect(m.phase == .finished)
     }
 

@@ -14,7 +14,7 @@ struct OutboxMessageTests {
         .table(["nested": .table(["deeper": .int64(-1)])]),
     ]
 
-    /// Through the outbox's two columns as `OutboxMessage.insert` writes them and the relay reads them.
+    /// Through the outbox's two columns as `OutboxMessage.enqueue` writes them and the relay reads them.
     static func stored(_ p: AMQPProperties) throws -> AMQPProperties {
         let message = OutboxMessage(exchange: "x", routingKey: "k", properties: p, body: [])
         return try PropertiesCodec.restore(json: PropertiesCodec.encode(p), wireHeaders: message.encodedHeaders)
