@@ -8,12 +8,12 @@ import PeduliDomain
 ///
 /// Decisions inside a batch see the effects of the earlier commands of the same batch (two registrations of
 /// one NIK, a payment right after its registration, a resend of a command decided a moment before).
-public struct BatchDecider: Sendable {
-    public let programme: ProgrammeConfiguration
-    public let pipeline: PipelineConfiguration
-    public let copies: CommandCopies
+struct BatchDecider: Sendable {
+    let programme: ProgrammeConfiguration
+    let pipeline: PipelineConfiguration
+    let copies: CommandCopies
 
-    public init(programme: ProgrammeConfiguration, pipeline: PipelineConfiguration, workerUser: String?) {
+    init(programme: ProgrammeConfiguration, pipeline: PipelineConfiguration, workerUser: String?) {
         self.programme = programme
         self.pipeline = pipeline
         self.copies = CommandCopies(topology: pipeline.topology, workerUser: workerUser)
@@ -22,7 +22,7 @@ public struct BatchDecider: Sendable {
     /// - Parameters:
     ///   - decidedAt: the decision time (acceptance time, event times, the Jakarta date for grace).
     ///   - newEventID: a fresh id for each event.
-    public func decide(_ batch: [InboundCommand], facts: BatchFacts, at decidedAt: Date,
+    func decide(_ batch: [InboundCommand], facts: BatchFacts, at decidedAt: Date,
                        newEventID: @escaping () -> UUID = UUID.init) -> BatchDecision {
         var run = Run(facts: facts, decidedAt: decidedAt, newEventID: newEventID, decider: self)
         for command in batch { run.decide(command) }

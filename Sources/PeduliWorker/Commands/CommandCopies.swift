@@ -4,19 +4,14 @@ import Foundation
 /// The copies of a command the worker publishes: to the dead letters when it is parked, to a delay queue when
 /// a payment waits for its registration. Both keep the message as it arrived (properties, headers, body) and
 /// add the worker's `x-peduli-*` headers.
-public struct CommandCopies: Sendable {
-    public let topology: PipelineConfiguration.Topology
+struct CommandCopies: Sendable {
+    let topology: PipelineConfiguration.Topology
     /// The worker's own AMQP user: RabbitMQ only lets a publisher set its own `user_id`.
-    public let workerUser: String?
-
-    public init(topology: PipelineConfiguration.Topology, workerUser: String?) {
-        self.topology = topology
-        self.workerUser = workerUser
-    }
+    let workerUser: String?
 
     /// The message with the reason headers, bound for `peduli.dead`. The original `user_id` travels in
     /// `x-peduli-user-id`: the validated publisher, absent when there was none (a forged header is dropped).
-    public func parked(_ c: InboundCommand.Context, reason: ParkReason, detail: String) -> OutboxMessage {
+    func parked(_ c: InboundCommand.Context, reason: ParkReason, detail: String) -> OutboxMessage {
         var properties = c.delivery.properties
         var headers = properties.headers ?? AMQPTable()
         headers["x-peduli-reason"] = .string(reason.rawValue)
@@ -32,7 +27,7 @@ public struct CommandCopies: Sendable {
 
     /// A copy for a delayed-retry queue, under the worker's own validated user, carrying the next attempt
     /// number and the original publisher.
-    public func retry(_ c: InboundCommand.Context, queue: String) -> OutboxMessage {
+    func retry(_ c: InboundCommand.Context, queue: String) -> OutboxMessage {
         var properties = c.delivery.properties
         var headers = properties.headers ?? AMQPTable()
         headers["x-peduli-attempt"] = .int32(Int32(c.attempt + 1))

@@ -6,7 +6,7 @@ extension CommandStore {
     /// Stores a decision: the processing log first (its unique key is the claim), then the rows, then the
     /// outbox with its NOTIFY. Throws `ConcurrentClaimError` when another instance logged one of the messages
     /// first.
-    public func write(_ w: BatchDecision, on db: PostgresConnection) throws {
+    func write(_ w: BatchDecision, on db: PostgresConnection) throws {
         var statements: [PostgresStatement] = []
         statements.append(PostgresStatement(
             """

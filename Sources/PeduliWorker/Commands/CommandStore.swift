@@ -4,23 +4,21 @@ import PostgresClient
 
 /// Another instance settled one of the batch's messages at the same moment (the processing log's unique key
 /// refused a row): the batch is decided again from fresh facts.
-public struct ConcurrentClaimError: Error, CustomStringConvertible {
+struct ConcurrentClaimError: Error, CustomStringConvertible {
     /// Rows the batch meant to log, and rows the database took.
-    public var expected: Int
-    public var inserted: Int
+    var expected: Int
+    var inserted: Int
 
-    public var description: String {
+    var description: String {
         "a message of the batch was settled concurrently (\(inserted) of \(expected) log rows inserted)"
     }
 }
 
 /// The command path's SQL: the look-ups a batch's decisions need, and the writes of a decision. Each is one
 /// pipeline (one round trip) whatever the batch size; both run inside the caller's transaction.
-public struct CommandStore: Sendable {
-    public init() {}
-
+struct CommandStore: Sendable {
     /// Everything the batch's decisions need from the database.
-    public func lookUp(_ batch: [InboundCommand], on db: PostgresConnection) throws -> BatchFacts {
+    func lookUp(_ batch: [InboundCommand], on db: PostgresConnection) throws -> BatchFacts {
         var messageIDs: Set<String> = []
         var outcomeKinds: [String] = [], outcomeKeys: [String] = [], outcomeContents: [String] = []
         var nips: Set<String> = [], niks: Set<String> = [], registrationIDs: Set<String> = []

@@ -5,18 +5,12 @@ import PeduliDomain
 /// Turns a delivery into a typed command or a parking reason: the envelope checks (`InboundCheck`), then the
 /// body (JSON, an object, then the domain's field rules into a draft). No database, no broker: what can be
 /// settled from the message alone is settled here, once per delivery, outside the transaction's retries.
-public struct InboundDecoder: Sendable {
-    public let check: InboundCheck
-    public let programme: ProgrammeConfiguration
-    public let topology: PipelineConfiguration.Topology
+struct InboundDecoder: Sendable {
+    let check: InboundCheck
+    let programme: ProgrammeConfiguration
+    let topology: PipelineConfiguration.Topology
 
-    public init(check: InboundCheck, programme: ProgrammeConfiguration, topology: PipelineConfiguration.Topology) {
-        self.check = check
-        self.programme = programme
-        self.topology = topology
-    }
-
-    public func decode(_ inbound: InboundDelivery, now: Date) -> InboundCommand {
+    func decode(_ inbound: InboundDelivery, now: Date) -> InboundCommand {
         let delivery = inbound.delivery
         let props = delivery.properties
         let kind = inbound.kind
