@@ -4,6 +4,7 @@
 // Layers (arrows point one way):
 //   CRabbitMQ, CLibPQ (system libraries)
 //     -> AMQPClient, PostgresClient (thin Swift clients, no C types in their API)
+//   PeduliSettings (every configuration key: default, range, meaning, and the one error type; no I/O)
 //     -> PeduliDomain (the programme's rules, no I/O)
 //     -> PeduliWorker (consume, decide, store, outbox, retries, scheduler)
 //     -> PeduliWorkerCommand (the `peduli-worker` executable: CLI, config, signals, systemd)
@@ -49,8 +50,11 @@ let package = Package(
             dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // The configuration key table and its checks: pure, no dependencies, no I/O.
+        .target(name: "PeduliSettings"),
+
         // The programme's rules: pure, no I/O beyond the configuration loader.
-        .target(name: "PeduliDomain"),
+        .target(name: "PeduliDomain", dependencies: ["PeduliSettings"]),
 
         // Realistic sample commands (demo, integration tests, load generator).
         .target(name: "PeduliSamples", dependencies: ["PeduliDomain"]),
@@ -59,7 +63,7 @@ let package = Package(
         .target(
             name: "PeduliWorker",
             dependencies: [
-                "AMQPClient", "PostgresClient", "PeduliDomain",
+                "AMQPClient", "PostgresClient", "PeduliDomain", "PeduliSettings",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -70,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "PeduliWorkerCommand",
             dependencies: [
-                "PeduliWorker", "PeduliDomain", "AMQPClient", "PostgresClient",
+                "PeduliWorker", "PeduliDomain", "PeduliSettings", "AMQPClient", "PostgresClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -92,6 +96,7 @@ let package = Package(
         .target(name: "PeduliTestSupport", path: "Tests/PeduliTestSupport"),
 
         // Unit tests: fast, no servers.
+        .testTarget(name: "PeduliSettingsTests", dependencies: ["PeduliSettings"]),
         .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(
@@ -106,7 +111,7 @@ let package = Package(
             name: "PeduliWorkerTests", dependencies: ["PeduliWorker", "PeduliDomain", "PeduliSamples", "PeduliTestSupport"]),
         .testTarget(
             name: "PeduliWorkerCommandTests",
-            dependencies: ["PeduliWorkerCommand", "PeduliWorker"]
+            dependencies: ["PeduliWorkerCommand", "PeduliWorker", "PeduliDomain", "PeduliSettings"]
         ),
 
         // Integration tests: a real RabbitMQ and PostgreSQL (scripts/services), never skipped.

@@ -1,23 +1,29 @@
+import PeduliSettings
+
 /// Everything the pipeline needs to know that is not a programme rule: names on the broker, tuning,
-/// and the bounds that keep a stop graceful. Defaults are CONTRACT.md's and OPERATIONS.md's; the
-/// executable maps configuration keys onto this value.
+/// and the bounds that keep a stop graceful. The executable maps configuration keys onto this value;
+/// a property that has a key takes its default from the configuration table (`ConfigurationKeys`,
+/// key named on the property), parsed as the reader parses it, so that code which never sets it
+/// behaves like an empty configuration. The others are internal bounds with no key.
 public struct PipelineConfiguration: Sendable, Equatable {
-    /// Broker object names (CONTRACT.md, "Broker topology").
+    /// Broker object names (the `topology.*` keys).
     public struct Topology: Sendable, Equatable {
-        public var inboundExchange = "peduli.inbound"
-        public var registrationsQueue = "peduli.registrations"
-        public var registrationsRoutingKey = "registration.submit"
-        public var paymentsQueue = "peduli.payments"
-        public var paymentsRoutingKey = "payment.submit"
-        public var eventsExchange = "peduli.events"
-        public var deadExchange = "peduli.dead"
-        public var deadLettersQueue = "peduli.dead-letters"
-        /// Broker-side redelivery bound: a message that fails this many times is dead-lettered by RabbitMQ.
-        public var deliveryLimit = 5
-        /// Delays of the payment retries for an unknown registration, in order (10 s, 1 min, 10 min, 1 h).
-        public var retryDelays: [Duration] = [.seconds(10), .seconds(60), .seconds(600), .seconds(3600)]
-        /// Retry queues are named `prefix.DELAY` (`peduli.payments.retry.10s`).
-        public var retryQueuePrefix = "peduli.payments.retry"
+        public var inboundExchange = ConfigurationDefaults.string("topology.inbound_exchange")
+        public var registrationsQueue = ConfigurationDefaults.string("topology.registrations_queue")
+        public var registrationsRoutingKey = ConfigurationDefaults.string("topology.registrations_routing_key")
+        public var paymentsQueue = ConfigurationDefaults.string("topology.payments_queue")
+        public var paymentsRoutingKey = ConfigurationDefaults.string("topology.payments_routing_key")
+        public var eventsExchange = ConfigurationDefaults.string("topology.events_exchange")
+        public var deadExchange = ConfigurationDefaults.string("topology.dead_exchange")
+        /// `topology.dead_queue`.
+        public var deadLettersQueue = ConfigurationDefaults.string("topology.dead_queue")
+        /// `topology.delivery_limit`: broker-side redelivery bound; a message that fails this many times is
+        /// dead-lettered by RabbitMQ.
+        public var deliveryLimit = ConfigurationDefaults.integer("topology.delivery_limit")
+        /// `topology.retry_delays`: delays of the payment retries for an unknown registration, in order.
+        public var retryDelays: [Duration] = ConfigurationDefaults.delays("topology.retry_delays")
+        /// `topology.retry_queue_prefix`: retry queues are named `prefix.DELAY` (`peduli.payments.retry.10s`).
+        public var retryQueuePrefix = ConfigurationDefaults.string("topology.retry_queue_prefix")
 
         public init() {}
 
@@ -36,27 +42,30 @@ public struct PipelineConfiguration: Sendable, Equatable {
     }
 
     public var topology = Topology()
-    /// Unacknowledged deliveries the broker may push to this worker (per consumer).
-    public var prefetch = 400
-    /// Deliveries decided in one database transaction.
-    public var batchSize = 200
-    /// How long a partly filled batch waits for more deliveries before it is decided anyway. 15 ms, not less:
+    /// `worker.prefetch`: unacknowledged deliveries the broker may push to this worker (per consumer).
+    public var prefetch = ConfigurationDefaults.integer("worker.prefetch")
+    /// `worker.batch_size`: deliveries decided in one database transaction.
+    public var batchSize = ConfigurationDefaults.integer("worker.batch_size")
+    /// `worker.batch_max_wait_ms`: how long a partly filled batch waits for more deliveries before it is
+    /// decided anyway. 15 ms, not less:
     /// at 1,000 commands/s on two shared cores, 5 ms made batches of about 7 and kept the machine 84 % busy;
     /// 15 ms made batches of about 17 and 70 % busy, with the lower p99 in alternating runs (README).
-    public var batchMaxWait: Duration = .milliseconds(15)
-    /// Threads deciding batches, each with its own PostgreSQL session: one decides while another waits for
-    /// the server.
-    public var databaseThreads = 2
-    /// Batches handed to the database before the consumer waits for their commit.
-    public var maxBatchesInFlight = 3
-    /// Bound on a graceful stop: finish, acknowledge and flush within this time, then exit anyway.
-    public var drain: Duration = .seconds(20)
-    /// Bodies above this size are parked as `too_large` without being parsed.
-    public var maxMessageBytes = 65_536
-    /// AMQP users whose commands are accepted; empty means no check (OPERATIONS.md `security.allowed_publishers`).
-    public var allowedPublishers: Set<String> = []
-    /// How often the reminder scheduler runs a pass (and once at start-up).
-    public var schedulerInterval: Duration = .seconds(300)
+    public var batchMaxWait: Duration = .milliseconds(ConfigurationDefaults.integer("worker.batch_max_wait_ms"))
+    /// `worker.database_threads`: threads deciding batches, each with its own PostgreSQL session: one decides
+    /// while another waits for the server.
+    public var databaseThreads = ConfigurationDefaults.integer("worker.database_threads")
+    /// Batches handed to the database before the consumer waits for their commit: one per thread and one
+    /// being filled (the executable keeps this at `databaseThreads + 1`).
+    public var maxBatchesInFlight = ConfigurationDefaults.integer("worker.database_threads") + 1
+    /// `worker.drain_seconds`: bound on a graceful stop; finish, acknowledge and flush within this time,
+    /// then exit anyway.
+    public var drain: Duration = .seconds(ConfigurationDefaults.integer("worker.drain_seconds"))
+    /// `worker.max_message_bytes`: bodies above this size are parked as `too_large` without being parsed.
+    public var maxMessageBytes = ConfigurationDefaults.integer("worker.max_message_bytes")
+    /// `security.allowed_publishers`: AMQP users whose commands are accepted; empty means no check.
+    public var allowedPublishers = Set(ConfigurationDefaults.list("security.allowed_publishers"))
+    /// `scheduler.interval_seconds`: how often the reminder scheduler runs a pass (and once at start-up).
+    public var schedulerInterval: Duration = .seconds(ConfigurationDefaults.integer("scheduler.interval_seconds"))
     /// The outbox relay's safety-net poll when no NOTIFY arrives.
     public var outboxPollInterval: Duration = .seconds(1)
     /// Rows the relay publishes before it waits for their confirms.

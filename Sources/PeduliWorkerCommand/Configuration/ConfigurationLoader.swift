@@ -1,5 +1,6 @@
 import Foundation
 import AMQPClient
+import PeduliSettings
 import Yams
 
 /// A value before it is typed: one string, or a list (YAML sequence, or comma-separated text).

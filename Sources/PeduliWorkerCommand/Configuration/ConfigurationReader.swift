@@ -1,7 +1,10 @@
 import Foundation
+import PeduliSettings
 
-/// Typed access to the flat key space. Each read that fails records a `ConfigurationError` and
-/// returns the key's default, so that one load reports every problem rather than the first.
+/// Typed access to the flat key space. Each read applies the key's own rule from the table
+/// (`ConfigurationKey`), so the reader states no range or default of its own. A read that fails
+/// records the key's `ConfigurationError`, located at the value's origin, and returns the key's
+/// default, so that one load reports every problem rather than the first.
 struct ConfigurationReader {
     let raw: RawConfiguration
     private(set) var errors: [ConfigurationError] = []
@@ -10,15 +13,16 @@ struct ConfigurationReader {
         self.raw = raw
     }
 
+    /// A problem the table's checks cannot see (URLs, which need redaction; cross-key rules in code).
     mutating func fail(_ key: String, _ value: String?, expected: String, code: String = "invalid_value") {
         errors.append(ConfigurationError(
             code: code, key: key, value: value.map { Redaction.redact(key: key, value: $0) },
             expected: expected, origin: raw.entries[key]?.origin))
     }
 
-    private func defaultText(_ key: String) -> String {
-        precondition(ConfigurationKeys.byName[key] != nil, "unknown configuration key \(key)")
-        return ConfigurationKeys.byName[key]?.defaultValue ?? ""
+    /// Records an error from a key's check (or a cross-key rule), with where its value came from.
+    mutating func record(_ error: ConfigurationError) {
+        errors.append(error.from(error.key.flatMap { raw.entries[$0]?.origin }))
     }
 
     /// The value as one string; lists are rejected for scalar keys by the loader.
@@ -39,49 +43,71 @@ struct ConfigurationReader {
     }
 
     func string(_ key: String) -> String {
-        (text(key) ?? defaultText(key)).trimmingCharacters(in: .whitespaces)
+        (text(key) ?? ConfigurationKeys[key].defaultValue ?? "").trimmingCharacters(in: .whitespaces)
     }
 
-    mutating func integer(_ key: String, in range: ClosedRange<Int>) -> Int {
-        let value = string(key)
-        guard let number = Int(value), range.contains(number) else {
-            fail(key, value, expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
-            return Int(defaultText(key)) ?? range.lowerBound
+    mutating func integer(_ key: String) -> Int {
+        do { return try ConfigurationKeys[key].integer(from: string(key)) } catch {
+            record(error)
+            return ConfigurationDefaults.integer(key)
         }
-        return number
     }
 
-    /// `true`/`false` and the usual spellings of them (`yes`, `no`, `on`, `off`, `1`, `0`).
     mutating func boolean(_ key: String) -> Bool {
-        let value = string(key)
-        switch value.lowercased() {
-        case "true", "yes", "on", "1": return true
-        case "false", "no", "off", "0": return false
-        default:
-            fail(key, value, expected: "true or false")
-            return defaultText(key) == "true"
+        do { return try ConfigurationKeys[key].boolean(from: string(key)) } catch {
+            record(error)
+            return ConfigurationDefaults.boolean(key)
         }
     }
 
-    mutating func choice(_ key: String, _ allowed: [String]) -> String {
-        let value = string(key)
-        guard allowed.contains(value) else {
-            fail(key, value, expected: "one of " + allowed.joined(separator: ", "))
-            return defaultText(key)
+    mutating func choice(_ key: String) -> String {
+        do { return try ConfigurationKeys[key].choice(from: string(key)) } catch {
+            record(error)
+            return ConfigurationDefaults.string(key)
         }
-        return value
     }
 
     /// A non-empty name made of printable ASCII (AMQP short strings; no spaces).
     mutating func name(_ key: String) -> String {
-        let value = string(key)
-        guard !value.isEmpty, value.utf8.count <= 255,
-            value.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
-        else {
-            fail(key, value, expected: "a name of 1 to 255 printable ASCII characters without spaces")
-            return defaultText(key)
+        do { return try ConfigurationKeys[key].name(from: string(key)) } catch {
+            record(error)
+            return ConfigurationDefaults.string(key)
         }
-        return value
+    }
+
+    /// `host:port`, `[v6]:port`; nil when empty (off). On error, the default address.
+    mutating func listen(_ key: String) -> (host: String, port: UInt16)? {
+        do { return try ConfigurationKeys[key].listen(from: string(key)) } catch {
+            record(error)
+            return ConfigurationDefaults.listen(key)
+        }
+    }
+
+    /// The valid items of an `.integers` key (possibly none); an error for each bad one.
+    mutating func integers(_ key: String) -> [Int] {
+        let parsed = ConfigurationKeys[key].integers(from: list(key))
+        parsed.errors.forEach { record($0) }
+        return parsed.values
+    }
+
+    /// The items and their delays, or nil when any item is not a delay.
+    mutating func delays(_ key: String) -> (names: [String], delays: [Duration])? {
+        let names = list(key)
+        let parsed = ConfigurationKeys[key].delays(from: names)
+        parsed.errors.forEach { record($0) }
+        return parsed.values.map { (names, $0) }
+    }
+
+    /// The well-formed rates in date order; an error for each problem of the table.
+    mutating func rates(_ key: String) -> [ConfigurationRate] {
+        let parsed = ConfigurationKeys[key].rates(from: list(key))
+        parsed.errors.forEach { record($0) }
+        return parsed.values
+    }
+
+    /// Records a cross-key rule's error, if any.
+    mutating func check(_ rule: () throws(ConfigurationError) -> Void) {
+        do { try rule() } catch { record(error) }
     }
 
     mutating func require(_ key: String, hint: String) {
@@ -89,35 +115,5 @@ struct ConfigurationReader {
             errors.append(ConfigurationError(
                 code: "missing_value", key: key, value: nil, expected: hint, origin: nil))
         }
-    }
-
-    /// `10s`, `1m`, `10m`, `1h`, `500ms`: a positive whole number and a unit.
-    static func parseDelay(_ text: String) -> Duration? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-        for (unit, milliseconds) in units where text.hasSuffix(unit) {
-            let number = text.dropLast(unit.count)
-            guard let value = Int64(number), value > 0, value <= 86_400_000 / milliseconds else { return nil }
-            return .milliseconds(value * milliseconds)
-        }
-        return nil
-    }
-
-    /// `host:port`, `[v6]:port`; empty disables.
-    static func parseListen(_ text: String) -> (host: String, port: UInt16)? {
-        let host: Substring
-        let portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                return nil
-            }
-            host = text[text.index(after: text.startIndex)..<close]
-            portText = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { return nil }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-        }
-        guard !host.isEmpty, let port = UInt16(portText) else { return nil }
-        return (String(host), port)
     }
 }

@@ -1,5 +1,8 @@
+import PeduliSettings
+
 /// Renders `config/peduli-worker.example.yaml` from the key table: every key, its default and a
-/// comment. A test compares the committed file with this output, so the example cannot drift.
+/// comment with its meaning and, for numbers, its range. A test compares the committed file with
+/// this output, so the example cannot drift.
 enum ExampleConfiguration {
     static func render() -> String {
         var text = """
@@ -30,7 +33,7 @@ enum ExampleConfiguration {
             }
             open = parents
             let indent = String(repeating: "  ", count: parents.count)
-            text += indent + "# " + key.summary + "\n"
+            text += indent + "# " + key.summary + (key.rule.hint.map { "; \($0)" } ?? "") + "\n"
             if let value = key.defaultValue {
                 text += indent + path.last! + ": " + yamlValue(value, list: key.isList) + "\n"
             } else {

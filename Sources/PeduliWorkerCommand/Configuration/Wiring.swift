@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import PeduliDomain
+import PeduliSettings
 import PeduliWorker
 import PostgresClient
 
@@ -68,8 +69,7 @@ extension WorkerConfiguration {
         p.contributionRates = try ContributionRates(
             rules.rates.map { rate in
                 guard let day = JakartaDate.parse(rate.effectiveFrom) else {
-                    throw PeduliDomain.ConfigurationError(
-                        code: "bad_rate", file: "rules.rates", detail: "\(rate.effectiveFrom) is not a date")
+                    throw ConfigurationKeys["rules.rates"].invalid(rate.description, expected: "a real date")
                 }
                 return ContributionRate(effectiveFrom: day, monthlyAmount: Int64(rate.monthlyAmount))
             })

@@ -1,25 +1,31 @@
 import Foundation
 import Logging
+import PeduliSettings
+
+
+/// The typed settings. Every initial value is the configuration table's default
+/// (`ConfigurationDefaults`), so these structs never restate one; `WorkerConfiguration.from`
+/// overwrites each with what the configuration says.
 
 /// Connection to RabbitMQ.
 struct AMQPSettings: Sendable, Equatable {
     /// Broker URLs in the order they are tried (`amqp.url`, comma-separated for a cluster). Secret:
     /// contains the password. Empty when not configured; `run` requires it.
     var urls: [String] = []
-    /// `amqp.heartbeat_seconds`, default 30; 0 turns heartbeats off.
-    var heartbeatSeconds: Int = 30
-    /// `amqp.connect_timeout_seconds`, default 10.
-    var connectTimeoutSeconds: Int = 10
+    /// `amqp.heartbeat_seconds`; 0 turns heartbeats off.
+    var heartbeatSeconds = ConfigurationDefaults.integer("amqp.heartbeat_seconds")
+    /// `amqp.connect_timeout_seconds`.
+    var connectTimeoutSeconds = ConfigurationDefaults.integer("amqp.connect_timeout_seconds")
     /// `amqp.tls.*`: used for `amqps://` URLs only.
     var tls = TLSSettings()
 
     struct TLSSettings: Sendable, Equatable {
         /// Empty: the system's trust store.
-        var caFile: String = ""
-        var certFile: String = ""
-        var keyFile: String = ""
-        var verifyPeer: Bool = true
-        var verifyHostname: Bool = true
+        var caFile = ConfigurationDefaults.string("amqp.tls.ca_file")
+        var certFile = ConfigurationDefaults.string("amqp.tls.cert_file")
+        var keyFile = ConfigurationDefaults.string("amqp.tls.key_file")
+        var verifyPeer = ConfigurationDefaults.boolean("amqp.tls.verify_peer")
+        var verifyHostname = ConfigurationDefaults.boolean("amqp.tls.verify_hostname")
     }
 }
 
@@ -27,100 +33,92 @@ struct AMQPSettings: Sendable, Equatable {
 struct DatabaseSettings: Sendable, Equatable {
     /// `database.url`: a `postgresql://` URL or libpq connection string. Secret.
     var url: String?
-    /// `database.connect_timeout_seconds`, default 10.
-    var connectTimeoutSeconds: Int = 10
-    /// `database.statement_timeout_ms`, default 30000; 0 means none.
-    var statementTimeoutMilliseconds: Int = 30_000
+    /// `database.connect_timeout_seconds`.
+    var connectTimeoutSeconds = ConfigurationDefaults.integer("database.connect_timeout_seconds")
+    /// `database.statement_timeout_ms`; 0 means none.
+    var statementTimeoutMilliseconds = ConfigurationDefaults.integer("database.statement_timeout_ms")
 }
 
-/// Consumer and batching knobs.
+/// Consumer and batching knobs (`worker.*`).
 struct WorkerTuning: Sendable, Equatable {
-    /// `worker.prefetch`, default 400 (basic.qos prefetch count).
-    var prefetch: Int = 400
-    /// `worker.batch_size`, default 200; never above `prefetch` (a batch could not fill).
-    var batchSize: Int = 200
-    /// `worker.database_threads`, default 2.
-    var databaseThreads: Int = 2
-    /// `worker.batch_max_wait_ms`, default 15.
-    var batchMaxWaitMilliseconds: Int = 15
-    /// `worker.drain_seconds`, default 20: graceful stop bound; systemd's TimeoutStopSec must exceed it.
-    var drainSeconds: Int = 20
-    /// `worker.max_message_bytes`, default 65536 (CONTRACT.md).
-    var maxMessageBytes: Int = 65_536
-    /// `worker.startup_wait_seconds`, default 60: after that, exit 69.
-    var startupWaitSeconds: Int = 60
-    /// `worker.log_level`, default info.
-    var logLevel: Logger.Level = .info
+    /// `worker.prefetch` (basic.qos prefetch count).
+    var prefetch = ConfigurationDefaults.integer("worker.prefetch")
+    /// `worker.batch_size`; never above `prefetch` (a batch could not fill).
+    var batchSize = ConfigurationDefaults.integer("worker.batch_size")
+    var databaseThreads = ConfigurationDefaults.integer("worker.database_threads")
+    var batchMaxWaitMilliseconds = ConfigurationDefaults.integer("worker.batch_max_wait_ms")
+    /// `worker.drain_seconds`: graceful stop bound; systemd's TimeoutStopSec must exceed it.
+    var drainSeconds = ConfigurationDefaults.integer("worker.drain_seconds")
+    var maxMessageBytes = ConfigurationDefaults.integer("worker.max_message_bytes")
+    /// `worker.startup_wait_seconds`: after that, exit 69.
+    var startupWaitSeconds = ConfigurationDefaults.integer("worker.startup_wait_seconds")
+    var logLevel = Logger.Level(rawValue: ConfigurationDefaults.string("worker.log_level"))!
 }
 
 /// The Prometheus endpoint.
 struct MetricsSettings: Sendable, Equatable {
-    /// `metrics.listen`, default `127.0.0.1:9464`; nil when set to empty (endpoint off).
-    var host: String? = "127.0.0.1"
-    var port: UInt16 = 9464
+    /// `metrics.listen`; nil when set to empty (endpoint off).
+    var host: String? = ConfigurationDefaults.listen("metrics.listen")?.host
+    var port: UInt16 = ConfigurationDefaults.listen("metrics.listen")?.port ?? 0
     var isEnabled: Bool { host != nil }
 }
 
 /// Who may publish commands.
 struct SecuritySettings: Sendable, Equatable {
-    /// `security.allowed_publishers`, default empty: no check.
-    var allowedPublishers: [String] = []
+    /// `security.allowed_publishers`; empty: no check.
+    var allowedPublishers = ConfigurationDefaults.list("security.allowed_publishers")
 }
 
-/// Broker object names (CONTRACT.md, Broker topology).
+/// Broker object names (`topology.*`; docs/operations.md and the contract's broker topology).
 struct TopologyNames: Sendable, Equatable {
-    var inboundExchange = "peduli.inbound"
-    var registrationsQueue = "peduli.registrations"
-    var registrationsRoutingKey = "registration.submit"
-    var paymentsQueue = "peduli.payments"
-    var paymentsRoutingKey = "payment.submit"
-    var eventsExchange = "peduli.events"
-    var deadExchange = "peduli.dead"
-    var deadQueue = "peduli.dead-letters"
-    var retryQueuePrefix = "peduli.payments.retry"
-    /// `topology.retry_delays`, default 10 s, 1 min, 10 min, 1 h.
-    var retryDelays: [Duration] = [.seconds(10), .seconds(60), .seconds(600), .seconds(3600)]
+    var inboundExchange = ConfigurationDefaults.string("topology.inbound_exchange")
+    var registrationsQueue = ConfigurationDefaults.string("topology.registrations_queue")
+    var registrationsRoutingKey = ConfigurationDefaults.string("topology.registrations_routing_key")
+    var paymentsQueue = ConfigurationDefaults.string("topology.payments_queue")
+    var paymentsRoutingKey = ConfigurationDefaults.string("topology.payments_routing_key")
+    var eventsExchange = ConfigurationDefaults.string("topology.events_exchange")
+    var deadExchange = ConfigurationDefaults.string("topology.dead_exchange")
+    var deadQueue = ConfigurationDefaults.string("topology.dead_queue")
+    var retryQueuePrefix = ConfigurationDefaults.string("topology.retry_queue_prefix")
+    /// `topology.retry_delays`.
+    var retryDelays = ConfigurationDefaults.delays("topology.retry_delays")
     /// The spelling used in the configuration, for queue names (`peduli.retry.10s`).
-    var retryDelayNames: [String] = ["10s", "1m", "10m", "1h"]
-    /// `topology.delivery_limit`, default 5.
-    var deliveryLimit = 5
+    var retryDelayNames = ConfigurationDefaults.list("topology.retry_delays")
+    var deliveryLimit = ConfigurationDefaults.integer("topology.delivery_limit")
 }
 
 /// The reminder scheduler.
 struct SchedulerSettings: Sendable, Equatable {
-    /// `scheduler.interval_seconds`, default 60.
-    var intervalSeconds: Int = 60
+    /// `scheduler.interval_seconds`.
+    var intervalSeconds = ConfigurationDefaults.integer("scheduler.interval_seconds")
 }
 
 /// The programme's rules, typed but not interpreted: PeduliDomain owns their meaning.
-/// `ProgrammeConfigurationMapping` turns them into the domain's configuration at wiring time.
+/// `programmeConfiguration()` (Wiring.swift) turns them into the domain's configuration.
 struct RulesSettings: Sendable, Equatable {
     enum NIKConsistency: String, Sendable, Equatable { case reject, warn }
 
-    struct Rate: Sendable, Equatable {
-        /// `YYYY-MM-DD` on the Jakarta calendar.
-        var effectiveFrom: String
-        /// Whole rupiah a month.
-        var monthlyAmount: Int
-    }
+    /// One `rules.rates` entry: `YYYY-MM-DD` on the Jakarta calendar and whole rupiah a month.
+    typealias Rate = ConfigurationRate
 
-    var rosterEnforce = true
-    var nikConsistency = NIKConsistency.reject
-    var allowPPPK = true
-    var graceMonths = 3
-    var dueDayOfMonth = 15
-    var dueReminderDays = 7
-    var firstPaymentDays = 14
-    var ageMaxMonths = 779
-    var ageMinYears = 18
-    var maxClockSkewSeconds = 300
-    var paymentMonths = [1, 2, 3, 6, 12]
+    var rosterEnforce = ConfigurationDefaults.boolean("roster.enforce")
+    var nikConsistency = NIKConsistency(rawValue: ConfigurationDefaults.string("rules.nik_consistency"))!
+    var allowPPPK = ConfigurationDefaults.boolean("rules.allow_pppk")
+    var graceMonths = ConfigurationDefaults.integer("rules.grace_months")
+    var dueDayOfMonth = ConfigurationDefaults.integer("rules.due_day_of_month")
+    var dueReminderDays = ConfigurationDefaults.integer("rules.due_reminder_days")
+    var firstPaymentDays = ConfigurationDefaults.integer("rules.first_payment_days")
+    var ageMaxMonths = ConfigurationDefaults.integer("rules.age_max_months")
+    var ageMinYears = ConfigurationDefaults.integer("rules.age_min_years")
+    var maxClockSkewSeconds = ConfigurationDefaults.integer("rules.max_clock_skew_seconds")
+    /// Sorted, without repeats.
+    var paymentMonths = Array(Set(ConfigurationDefaults.integers("rules.payment_months"))).sorted()
     /// Sorted by date, at least one.
-    var rates = [Rate(effectiveFrom: "2019-12-02", monthlyAmount: 16_800)]
-    var baselineInformalWorkers = 215_243
-    var baselineCovered = 40_196
+    var rates = ConfigurationDefaults.rates("rules.rates")
+    var baselineInformalWorkers = ConfigurationDefaults.integer("report.baseline_informal_workers")
+    var baselineCovered = ConfigurationDefaults.integer("report.baseline_covered")
     /// `catalogues.directory`; nil: the catalogues built into the executable.
-    var cataloguesDirectory: String?
+    var cataloguesDirectory: String? = Optional(ConfigurationDefaults.string("catalogues.directory")).flatMap { $0.isEmpty ? nil : $0 }
 }
 
 /// Everything the worker reads from its configuration, typed and validated.
@@ -168,12 +166,12 @@ struct WorkerConfiguration: Sendable {
             reader.require("amqp.url", hint: "set PEDULI_AMQP_URL, PEDULI_AMQP_URL_FILE or the amqp_url credential")
         }
         let amqpURLs = reader.list("amqp.url")
-        for url in amqpURLs where !(url.hasPrefix("amqp://") || url.hasPrefix("amqps://")) {
-            reader.fail("amqp.url", url, expected: "an amqp:// or amqps:// URL")
+        for url in amqpURLs where !ConfigurationKeys["amqp.url"].accepts(url: url) {
+            reader.fail("amqp.url", url, expected: ConfigurationKeys["amqp.url"].urlExpectation)
         }
         configuration.amqp.urls = amqpURLs
-        configuration.amqp.heartbeatSeconds = reader.integer("amqp.heartbeat_seconds", in: 0...3600)
-        configuration.amqp.connectTimeoutSeconds = reader.integer("amqp.connect_timeout_seconds", in: 1...300)
+        configuration.amqp.heartbeatSeconds = reader.integer("amqp.heartbeat_seconds")
+        configuration.amqp.connectTimeoutSeconds = reader.integer("amqp.connect_timeout_seconds")
         configuration.amqp.tls.caFile = reader.string("amqp.tls.ca_file")
         configuration.amqp.tls.certFile = reader.string("amqp.tls.cert_file")
         configuration.amqp.tls.keyFile = reader.string("amqp.tls.key_file")
@@ -191,35 +189,26 @@ struct WorkerConfiguration: Sendable {
         if let url = reader.text("database.url")?.trimmingCharacters(in: .whitespaces), !url.isEmpty {
             configuration.database.url = url
         }
-        configuration.database.connectTimeoutSeconds = reader.integer("database.connect_timeout_seconds", in: 1...300)
-        configuration.database.statementTimeoutMilliseconds = reader.integer(
-            "database.statement_timeout_ms", in: 0...3_600_000)
+        configuration.database.connectTimeoutSeconds = reader.integer("database.connect_timeout_seconds")
+        configuration.database.statementTimeoutMilliseconds = reader.integer("database.statement_timeout_ms")
 
         // Worker
-        configuration.worker.prefetch = reader.integer("worker.prefetch", in: 1...65_535)
-        configuration.worker.batchSize = reader.integer("worker.batch_size", in: 1...10_000)
-        if configuration.worker.batchSize > configuration.worker.prefetch {
-            reader.fail("worker.batch_size", String(configuration.worker.batchSize),
-                        expected: "at most worker.prefetch (\(configuration.worker.prefetch)), or a batch can never fill")
+        configuration.worker.prefetch = reader.integer("worker.prefetch")
+        configuration.worker.batchSize = reader.integer("worker.batch_size")
+        reader.check { [worker = configuration.worker] () throws(ConfigurationError) in
+            try ConfigurationRules.checkBatch(size: worker.batchSize, prefetch: worker.prefetch)
         }
-        configuration.worker.batchMaxWaitMilliseconds = reader.integer("worker.batch_max_wait_ms", in: 0...60_000)
-        configuration.worker.databaseThreads = reader.integer("worker.database_threads", in: 1...16)
-        configuration.worker.drainSeconds = reader.integer("worker.drain_seconds", in: 1...3600)
-        configuration.worker.maxMessageBytes = reader.integer("worker.max_message_bytes", in: 1...16_777_216)
-        configuration.worker.startupWaitSeconds = reader.integer("worker.startup_wait_seconds", in: 0...86_400)
-        let levels = Logger.Level.allCases.map(\.rawValue)
-        configuration.worker.logLevel = Logger.Level(rawValue: reader.choice("worker.log_level", levels)) ?? .info
+        configuration.worker.batchMaxWaitMilliseconds = reader.integer("worker.batch_max_wait_ms")
+        configuration.worker.databaseThreads = reader.integer("worker.database_threads")
+        configuration.worker.drainSeconds = reader.integer("worker.drain_seconds")
+        configuration.worker.maxMessageBytes = reader.integer("worker.max_message_bytes")
+        configuration.worker.startupWaitSeconds = reader.integer("worker.startup_wait_seconds")
+        configuration.worker.logLevel = Logger.Level(rawValue: reader.choice("worker.log_level")) ?? configuration.worker.logLevel
 
         // Metrics
-        let listen = reader.string("metrics.listen")
-        if listen.isEmpty {
-            configuration.metrics.host = nil
-        } else if let (host, port) = ConfigurationReader.parseListen(listen) {
-            configuration.metrics.host = host
-            configuration.metrics.port = port
-        } else {
-            reader.fail("metrics.listen", listen, expected: "host:port such as 127.0.0.1:9464 or [::1]:9464, or empty to turn it off")
-        }
+        let listen = reader.listen("metrics.listen")
+        configuration.metrics.host = listen?.host
+        configuration.metrics.port = listen?.port ?? configuration.metrics.port
 
         // Security
         configuration.security.allowedPublishers = reader.list("security.allowed_publishers")
@@ -234,23 +223,11 @@ struct WorkerConfiguration: Sendable {
         configuration.topology.deadExchange = reader.name("topology.dead_exchange")
         configuration.topology.deadQueue = reader.name("topology.dead_queue")
         configuration.topology.retryQueuePrefix = reader.name("topology.retry_queue_prefix")
-        let delayNames = reader.list("topology.retry_delays")
-        var delays: [Duration] = []
-        for name in delayNames {
-            if let delay = ConfigurationReader.parseDelay(name) {
-                delays.append(delay)
-            } else {
-                reader.fail("topology.retry_delays", name, expected: "a delay such as 500ms, 10s, 1m or 1h (at most 24h)")
-            }
-        }
-        if delays.count == delayNames.count {
-            if zip(delays, delays.dropFirst()).contains(where: { $0 >= $1 }) {
-                reader.fail("topology.retry_delays", delayNames.joined(separator: ","), expected: "increasing delays")
-            }
+        if let (names, delays) = reader.delays("topology.retry_delays") {
             configuration.topology.retryDelays = delays
-            configuration.topology.retryDelayNames = delayNames
+            configuration.topology.retryDelayNames = names
         }
-        configuration.topology.deliveryLimit = reader.integer("topology.delivery_limit", in: 1...1000)
+        configuration.topology.deliveryLimit = reader.integer("topology.delivery_limit")
         let names = [
             configuration.topology.registrationsQueue, configuration.topology.paymentsQueue,
             configuration.topology.deadQueue,
@@ -260,7 +237,7 @@ struct WorkerConfiguration: Sendable {
         }
 
         // Scheduler
-        configuration.scheduler.intervalSeconds = reader.integer("scheduler.interval_seconds", in: 1...86_400)
+        configuration.scheduler.intervalSeconds = reader.integer("scheduler.interval_seconds")
 
         // Rules
         configuration.rules = readRules(&reader)
@@ -278,81 +255,34 @@ struct WorkerConfiguration: Sendable {
     private static func readRules(_ reader: inout ConfigurationReader) -> RulesSettings {
         var rules = RulesSettings()
         rules.rosterEnforce = reader.boolean("roster.enforce")
-        rules.nikConsistency =
-            RulesSettings.NIKConsistency(rawValue: reader.choice("rules.nik_consistency", ["reject", "warn"])) ?? .reject
+        rules.nikConsistency = RulesSettings.NIKConsistency(rawValue: reader.choice("rules.nik_consistency")) ?? rules.nikConsistency
         rules.allowPPPK = reader.boolean("rules.allow_pppk")
-        rules.graceMonths = reader.integer("rules.grace_months", in: 0...24)
-        rules.dueDayOfMonth = reader.integer("rules.due_day_of_month", in: 1...28)
-        rules.dueReminderDays = reader.integer("rules.due_reminder_days", in: 0...31)
-        rules.firstPaymentDays = reader.integer("rules.first_payment_days", in: 0...365)
-        rules.ageMaxMonths = reader.integer("rules.age_max_months", in: 1...1800)
-        rules.ageMinYears = reader.integer("rules.age_min_years", in: 0...100)
-        if rules.ageMinYears * 12 > rules.ageMaxMonths {
-            reader.fail("rules.age_min_years", String(rules.ageMinYears),
-                        expected: "at most rules.age_max_months (\(rules.ageMaxMonths)) / 12")
+        rules.graceMonths = reader.integer("rules.grace_months")
+        rules.dueDayOfMonth = reader.integer("rules.due_day_of_month")
+        rules.dueReminderDays = reader.integer("rules.due_reminder_days")
+        rules.firstPaymentDays = reader.integer("rules.first_payment_days")
+        rules.ageMaxMonths = reader.integer("rules.age_max_months")
+        rules.ageMinYears = reader.integer("rules.age_min_years")
+        reader.check { [rules] () throws(ConfigurationError) in
+            try ConfigurationRules.checkAges(minimumYears: rules.ageMinYears, maximumMonths: rules.ageMaxMonths)
         }
-        rules.maxClockSkewSeconds = reader.integer("rules.max_clock_skew_seconds", in: 0...86_400)
-        var months: [Int] = []
-        for text in reader.list("rules.payment_months") {
-            if let value = Int(text), (1...120).contains(value) {
-                months.append(value)
-            } else {
-                reader.fail("rules.payment_months", text, expected: "whole numbers of months from 1 to 120")
-            }
-        }
-        if months.isEmpty {
-            reader.fail("rules.payment_months", "", expected: "at least one number of months")
-        } else {
-            rules.paymentMonths = Array(Set(months)).sorted()
-        }
-        var rates: [RulesSettings.Rate] = []
-        for text in reader.list("rules.rates") {
-            if let rate = parseRate(text) {
-                rates.append(rate)
-            } else {
-                reader.fail("rules.rates", text, expected: "EFFECTIVE-DATE:AMOUNT such as 2019-12-02:16800 (a real date, a positive whole rupiah amount)")
-            }
-        }
-        rates.sort { $0.effectiveFrom < $1.effectiveFrom }
-        if Set(rates.map(\.effectiveFrom)).count != rates.count {
-            reader.fail("rules.rates", reader.list("rules.rates").joined(separator: ","), expected: "one rate per effective date")
-        }
-        if reader.list("rules.rates").isEmpty {
-            reader.fail("rules.rates", "", expected: "at least one rate")
-        } else if !rates.isEmpty {
-            rules.rates = rates
-        }
-        rules.baselineInformalWorkers = reader.integer("report.baseline_informal_workers", in: 1...100_000_000)
-        rules.baselineCovered = reader.integer("report.baseline_covered", in: 0...100_000_000)
-        if rules.baselineCovered > rules.baselineInformalWorkers {
-            reader.fail("report.baseline_covered", String(rules.baselineCovered),
-                        expected: "at most report.baseline_informal_workers (\(rules.baselineInformalWorkers))")
+        rules.maxClockSkewSeconds = reader.integer("rules.max_clock_skew_seconds")
+        let months = reader.integers("rules.payment_months")
+        if !months.isEmpty { rules.paymentMonths = Array(Set(months)).sorted() }
+        let rates = reader.rates("rules.rates")
+        if !rates.isEmpty { rules.rates = rates }
+        rules.baselineInformalWorkers = reader.integer("report.baseline_informal_workers")
+        rules.baselineCovered = reader.integer("report.baseline_covered")
+        reader.check { [rules] () throws(ConfigurationError) in
+            try ConfigurationRules.checkBaseline(covered: rules.baselineCovered, informalWorkers: rules.baselineInformalWorkers)
         }
         let directory = reader.string("catalogues.directory")
         rules.cataloguesDirectory = directory.isEmpty ? nil : directory
         return rules
     }
 
-    /// `2019-12-02:16800`: a real Gregorian date and a positive whole amount.
-    static func parseRate(_ text: String) -> RulesSettings.Rate? {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let amount = Int(parts[1]), amount > 0, isCalendarDate(String(parts[0])) else {
-            return nil
-        }
-        return RulesSettings.Rate(effectiveFrom: String(parts[0]), monthlyAmount: amount)
-    }
-
-    /// `YYYY-MM-DD` naming a day that exists.
+    /// `YYYY-MM-DD` naming a day that exists (the table's date check, for command arguments).
     static func isCalendarDate(_ text: String) -> Bool {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-            (1...12).contains(month), day >= 1
-        else { return false }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        return day <= lengths[month - 1]
+        CalendarDateText.isValid(text)
     }
 }
-

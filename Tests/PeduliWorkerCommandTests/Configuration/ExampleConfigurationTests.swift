@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import PeduliSettings
 @testable import PeduliWorkerCommand
 
 @Suite("Example configuration file")

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 
+import PeduliSettings
 @testable import PeduliWorkerCommand
 
 @Suite("Configuration validation and errors")

@@ -1,5 +1,6 @@
 import Testing
 
+import PeduliSettings
 @testable import PeduliWorkerCommand
 
 @Suite("Configuration redaction")

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PeduliWorkerCommand
+@testable import PeduliSettings
 
 @Suite("Configuration key table")
 struct ConfigurationKeysTests {
