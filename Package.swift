@@ -2,7 +2,8 @@
 // peduli-worker: the back end of Kota Semarang's "PNS Peduli Pekerja Rentan" programme.
 //
 // Layers (arrows point one way):
-//   CRabbitMQ, CLibPQ (system libraries)
+//   CRabbitMQ, CLibPQ (system libraries); PeduliBase (pure-Swift helpers every layer shares: threads,
+//   blocking sleep, hex, civil dates, Duration units)
 //     -> AMQPClient, PostgresClient (thin Swift clients, no C types in their API)
 //     -> PeduliDomain (the programme's rules, no I/O)
 //     -> PeduliWorker (consume, decide, store, outbox, retries, scheduler)
@@ -39,18 +40,21 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
 
+        // Helpers shared by the clients and everything above them: no dependencies, no C.
+        .target(name: "PeduliBase"),
+
         // Thin Swift clients.
         .target(
             name: "AMQPClient",
-            dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CRabbitMQ", "PeduliBase", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "PostgresClient",
-            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLibPQ", "PeduliBase", .product(name: "Logging", package: "swift-log")]
         ),
 
         // The programme's rules: pure, no I/O beyond the configuration loader.
-        .target(name: "PeduliDomain"),
+        .target(name: "PeduliDomain", dependencies: ["PeduliBase"]),
 
         // Realistic sample commands (demo, integration tests, load generator).
         .target(name: "PeduliSamples", dependencies: ["PeduliDomain"]),
@@ -59,7 +63,7 @@ let package = Package(
         .target(
             name: "PeduliWorker",
             dependencies: [
-                "AMQPClient", "PostgresClient", "PeduliDomain",
+                "AMQPClient", "PostgresClient", "PeduliDomain", "PeduliBase",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -70,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "PeduliWorkerCommand",
             dependencies: [
-                "PeduliWorker", "PeduliDomain", "AMQPClient", "PostgresClient",
+                "PeduliWorker", "PeduliDomain", "AMQPClient", "PostgresClient", "PeduliBase",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -89,10 +93,11 @@ let package = Package(
         ),
 
         // Helpers shared by test targets (never shipped).
-        .target(name: "PeduliTestSupport", path: "Tests/PeduliTestSupport"),
+        .target(name: "PeduliTestSupport", dependencies: ["PeduliBase"], path: "Tests/PeduliTestSupport"),
 
         // Unit tests: fast, no servers.
-        .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient"]),
+        // CBridgeTests reaches librabbitmq itself: the client imports it internally only.
+        .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient", "CRabbitMQ"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(
             name: "PeduliDomainTests",
@@ -105,7 +110,7 @@ let package = Package(
         .testTarget(name: "PeduliWorkerTests", dependencies: ["PeduliWorker", "PeduliDomain", "PeduliTestSupport"]),
         .testTarget(
             name: "PeduliWorkerCommandTests",
-            dependencies: ["PeduliWorkerCommand", "PeduliWorker"]
+            dependencies: ["PeduliWorkerCommand", "PeduliWorker", "PeduliTestSupport"]
         ),
 
         // Integration tests: a real RabbitMQ and PostgreSQL (scripts/services), never skipped.
@@ -113,6 +118,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "AMQPClient", "PostgresClient", "PeduliDomain", "PeduliWorker", "PeduliSamples", "PeduliTestSupport",
+                "PeduliBase",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
