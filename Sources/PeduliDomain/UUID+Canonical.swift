@@ -1,4 +1,5 @@
 import Foundation
+internal import PeduliBase
 
 extension UUID {
     /// Exactly 8-4-4-4-12 hexadecimal digits (any case). Checked here because Foundation's
@@ -9,7 +10,7 @@ extension UUID {
         for (i, c) in b.enumerated() {
             if i == 8 || i == 13 || i == 18 || i == 23 {
                 if c != UInt8(ascii: "-") { return false }
-            } else if !((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)) {
+            } else if Hex.value(c) == nil {
                 return false
             }
         }
