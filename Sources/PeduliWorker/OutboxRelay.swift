@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import Logging
+internal import PeduliBase
 import PostgresClient
 
 /// Publishes the outbox: every event, parked message and retry copy the pipeline committed.
@@ -114,7 +115,7 @@ final class OutboxRelay: Sendable {
             }
             if failures > 0 {
                 if stopWhenEmpty.isSet && failures > 3 { return }
-                AMQPReconnectingConnection.threadSleep(backoff.delay(attempt: failures - 1, random: .random(in: 0..<1)))
+                blockingSleep(backoff.delay(attempt: failures - 1, random: .random(in: 0..<1)))
             }
         }
     }

@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import Logging
+internal import PeduliBase
 import PeduliDomain
 import PostgresClient
 
@@ -62,7 +63,7 @@ public final class ReminderScheduler: Sendable {
                     nextPass = ContinuousClock.now + .seconds(10)
                 }
             }
-            Thread.sleep(forTimeInterval: 0.2)
+            blockingSleep(.milliseconds(200))
         }
     }
 

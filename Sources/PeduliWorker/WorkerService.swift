@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import Logging
+internal import PeduliBase
 import PeduliDomain
 import PostgresClient
 import ServiceLifecycle
@@ -191,7 +192,7 @@ public struct WorkerService: Service {
                         }
                         var left = backoff.delay(attempt: attempt - 1, random: .random(in: 0..<1))
                         while left > .zero && !stop.isSet {
-                            AMQPReconnectingConnection.threadSleep(min(left, .milliseconds(50)))
+                            blockingSleep(min(left, .milliseconds(50)))
                             left -= .milliseconds(50)
                         }
                     }
