@@ -17,6 +17,8 @@ import PostgresClient
 final class OutboxRelay: Sendable {
     static let notifyChannel = "peduli_outbox"
     static let advisoryLockKey: Int64 = 0x7065_6475_6c69_0002
+    /// Wakes the relay (it listens on `notifyChannel`) when the transaction that wrote outbox rows commits.
+    static let wakeUp = PostgresStatement.notify(channel: notifyChannel)
 
     let amqp: AMQPConfiguration
     let database: PostgresConfiguration
@@ -72,7 +74,7 @@ final class OutboxRelay: Sendable {
                 let db = try session ?? openSession()
                 session = db
                 if !leader {
-                    leader = try db.query("SELECT pg_try_advisory_lock($1) AS locked", [Self.advisoryLockKey])[0].bool("locked")
+                    leader = try db.tryAdvisoryLock(Self.advisoryLockKey)
                     if !leader {
                         if stopWhenEmpty.isSet { return }
                         _ = try db.waitForNotifications(timeout: pipeline.outboxPollInterval)

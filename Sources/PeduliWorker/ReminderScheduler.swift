@@ -72,10 +72,10 @@ public final class ReminderScheduler: Sendable {
         on db: PostgresConnection, asOf: JakartaDate, dryRun: Bool, programme: ProgrammeConfiguration,
         pipeline: PipelineConfiguration, logger: Logger, now: Date = Date(), shouldStop: () -> Bool = { false }
     ) throws -> [PlannedReminder]? {
-        guard try db.query("SELECT pg_try_advisory_lock($1) AS locked", [advisoryLockKey])[0].bool("locked") else {
+        guard try db.tryAdvisoryLock(advisoryLockKey) else {
             return nil
         }
-        defer { _ = try? db.query("SELECT pg_advisory_unlock($1)", [advisoryLockKey]) }
+        defer { try? db.advisoryUnlock(advisoryLockKey) }
         var emitted: [PlannedReminder] = []
         var after = "00000000-0000-0000-0000-000000000000"
         while !shouldStop() {
@@ -149,7 +149,7 @@ public final class ReminderScheduler: Sendable {
                         "UPDATE registrations SET ended_at = $2::date::timestamp AT TIME ZONE 'Asia/Jakarta' WHERE registration_id = ANY($1::uuid[]) AND ended_at IS NULL",
                         [PostgresArray.text(ended), asOf.description]))
                 }
-                statements.append(PostgresStatement("SELECT pg_notify($1, '')", [OutboxRelay.notifyChannel]))
+                statements.append(OutboxRelay.wakeUp)
                 _ = try db.pipeline(statements)
                 for c in chosen {
                     emitted.append(PlannedReminder(registrationID: c.event.registrationID, kind: c.reminder.kind, month: c.reminder.key.month))

@@ -29,7 +29,8 @@ extension PostgresConnection {
 
     /// Sends a notification (delivered when the surrounding transaction commits).
     public func notify(channel: String, payload: String = "") throws {
-        try query("SELECT pg_notify($1, $2)", [channel, payload])
+        let statement = PostgresStatement.notify(channel: channel, payload: payload)
+        try query(statement.sql, statement.parameters)
     }
 
     /// Returns the notifications that arrived, waiting up to `timeout` for the first one.
