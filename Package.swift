@@ -2,9 +2,10 @@
 // peduli-worker: the back end of Kota Semarang's "PNS Peduli Pekerja Rentan" programme.
 //
 // Layers (arrows point one way):
-//   CRabbitMQ, CLibPQ (system libraries)
+//   CRabbitMQ, CLibPQ (system libraries); PeduliBase (pure-Swift helpers every layer shares: threads,
+//   blocking sleep, hex, civil dates, Duration units); PeduliSettings (every configuration key: default,
+//   range, meaning, and the one error type; no I/O)
 //     -> AMQPClient, PostgresClient (thin Swift clients, no C types in their API)
-//   PeduliSettings (every configuration key: default, range, meaning, and the one error type; no I/O)
 //     -> PeduliDomain (the programme's rules, no I/O)
 //     -> PeduliWorker (consume, decide, store, outbox, retries, scheduler)
 //     -> PeduliWorkerCommand (the `peduli-worker` executable: CLI, config, signals, systemd)
@@ -40,21 +41,24 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
 
+        // Helpers shared by the clients and everything above them: no dependencies, no C.
+        .target(name: "PeduliBase"),
+
         // Thin Swift clients.
         .target(
             name: "AMQPClient",
-            dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CRabbitMQ", "PeduliBase", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "PostgresClient",
-            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLibPQ", "PeduliBase", .product(name: "Logging", package: "swift-log")]
         ),
 
         // The configuration key table and its checks: pure, no dependencies, no I/O.
         .target(name: "PeduliSettings"),
 
         // The programme's rules: pure, no I/O beyond the configuration loader.
-        .target(name: "PeduliDomain", dependencies: ["PeduliSettings"]),
+        .target(name: "PeduliDomain", dependencies: ["PeduliBase", "PeduliSettings"]),
 
         // Realistic sample commands (demo, integration tests, load generator).
         .target(name: "PeduliSamples", dependencies: ["PeduliDomain"]),
@@ -63,7 +67,7 @@ let package = Package(
         .target(
             name: "PeduliWorker",
             dependencies: [
-                "AMQPClient", "PostgresClient", "PeduliDomain", "PeduliSettings",
+                "AMQPClient", "PostgresClient", "PeduliDomain", "PeduliSettings", "PeduliBase",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -74,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "PeduliWorkerCommand",
             dependencies: [
-                "PeduliWorker", "PeduliDomain", "PeduliSettings", "AMQPClient", "PostgresClient",
+                "PeduliWorker", "PeduliDomain", "PeduliSettings", "AMQPClient", "PostgresClient", "PeduliBase",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -93,11 +97,12 @@ let package = Package(
         ),
 
         // Helpers shared by test targets (never shipped).
-        .target(name: "PeduliTestSupport", path: "Tests/PeduliTestSupport"),
+        .target(name: "PeduliTestSupport", dependencies: ["PeduliBase"], path: "Tests/PeduliTestSupport"),
 
         // Unit tests: fast, no servers.
         .testTarget(name: "PeduliSettingsTests", dependencies: ["PeduliSettings"]),
-        .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient"]),
+        // CBridgeTests reaches librabbitmq itself: the client imports it internally only.
+        .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient", "CRabbitMQ"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(
             name: "PeduliDomainTests",
@@ -111,7 +116,7 @@ let package = Package(
             name: "PeduliWorkerTests", dependencies: ["PeduliWorker", "PeduliDomain", "PeduliSamples", "PeduliTestSupport"]),
         .testTarget(
             name: "PeduliWorkerCommandTests",
-            dependencies: ["PeduliWorkerCommand", "PeduliWorker", "PeduliDomain", "PeduliSettings"]
+            dependencies: ["PeduliWorkerCommand", "PeduliWorker", "PeduliDomain", "PeduliSettings", "PeduliTestSupport"]
         ),
 
         // Integration tests: a real RabbitMQ and PostgreSQL (scripts/services), never skipped.
@@ -119,6 +124,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "AMQPClient", "PostgresClient", "PeduliDomain", "PeduliWorker", "PeduliSamples", "PeduliTestSupport",
+                "PeduliBase",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

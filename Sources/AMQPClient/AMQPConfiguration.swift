@@ -1,3 +1,5 @@
+internal import PeduliBase
+
 /// One broker node to connect to, parsed from an `amqp://` or `amqps://` URL.
 ///
 /// Parsing follows the RabbitMQ URI specification, with one deliberate exception: an empty path
@@ -227,7 +229,7 @@ enum AMQPURLParser {
         var iterator = Array(text.utf8)[...]
         while let byte = iterator.popFirst() {
             if byte == UInt8(ascii: "%") {
-                guard iterator.count >= 2, let high = hexValue(iterator.popFirst()!), let low = hexValue(iterator.popFirst()!)
+                guard iterator.count >= 2, let high = Hex.value(iterator.popFirst()!), let low = Hex.value(iterator.popFirst()!)
                 else { throw AMQPError(code: .invalidURL, operation: "parse URL", detail: "malformed percent-escape in the \(what)") }
                 bytes.append(high << 4 | low)
             } else {
@@ -250,19 +252,12 @@ enum AMQPURLParser {
             if byte < 0x80, c.isLetter || c.isNumber || "-._~".contains(c) {
                 out.append(c)
             } else {
-                out += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
+                var escape: [UInt8] = [UInt8(ascii: "%")]
+                Hex.append(byte, to: &escape, uppercase: true)
+                out += String(decoding: escape, as: UTF8.self)
             }
         }
         return out
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
 

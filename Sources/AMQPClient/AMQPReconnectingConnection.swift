@@ -1,10 +1,5 @@
 import Logging
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+internal import PeduliBase
 
 /// Keeps one set-up `AMQPConnection` alive on the calling thread: builds it, runs `setUp` on it
 /// (declare topology, QoS, confirm mode, consumers), and after a lost connection or channel
@@ -38,7 +33,7 @@ public final class AMQPReconnectingConnection {
     ///   - random: source of jitter in 0..<1.
     public init(configuration: AMQPConfiguration, backoff: Backoff = Backoff(),
                 logger: Logger = Logger(label: "peduli.amqp"),
-                sleep: @escaping (Duration) -> Void = { AMQPReconnectingConnection.threadSleep($0) },
+                sleep: @escaping (Duration) -> Void = AMQPReconnectingConnection.blockingSleepDefault,
                 random: @escaping () -> Double = { Double.random(in: 0..<1) },
                 setUp: @escaping (AMQPConnection) throws -> Void) {
         self.configuration = configuration
@@ -137,10 +132,6 @@ public final class AMQPReconnectingConnection {
         }
     }
 
-    public static func threadSleep(_ duration: Duration) {
-        var spec = timespec(tv_sec: Int(duration.components.seconds),
-                            tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&spec, &remaining) != 0 && errno == EINTR { spec = remaining }
-    }
+    /// The default `sleep` (a default argument may only name what importers can see).
+    @usableFromInline static func blockingSleepDefault(_ duration: Duration) { blockingSleep(duration) }
 }

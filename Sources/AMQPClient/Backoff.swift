@@ -1,3 +1,5 @@
+internal import PeduliBase
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -46,12 +48,5 @@ public struct Backoff: Sendable, Equatable {
 
     public func delay(attempt: Int, using generator: inout some RandomNumberGenerator) -> Duration {
         delay(attempt: attempt, random: Double.random(in: 0..<1, using: &generator))
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
     }
 }

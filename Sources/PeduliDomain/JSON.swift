@@ -10,6 +10,8 @@
 //   `16800.0`, `1.68e4` and `99999999999999999999` are never accepted where an integer is expected.
 // - Nesting deeper than `JSONParser.maximumDepth` (64) is rejected instead of recursing on.
 
+internal import PeduliBase
+
 /// A parsed JSON value. Objects compare without regard to key order (they cannot hold duplicates).
 public enum JSONValue: Sendable, Equatable {
     case object(JSONObject)
@@ -235,21 +237,12 @@ public struct JSONParser {
 
     private func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
-    private func hexValue(_ b: UInt8) -> UInt32? {
-        switch b {
-        case 0x30...0x39: UInt32(b - 0x30)
-        case 0x41...0x46: UInt32(b - 0x41 + 10)
-        case 0x61...0x66: UInt32(b - 0x61 + 10)
-        default: nil
-        }
-    }
-
     private mutating func parseHex4() throws(JSONParseError) -> UInt32 {
         guard index + 4 <= bytes.count else { throw error(.unexpectedEnd) }
         var v: UInt32 = 0
         for _ in 0..<4 {
-            guard let h = hexValue(bytes[index]) else { throw error(.invalidEscape) }
-            v = v << 4 | h
+            guard let h = Hex.value(bytes[index]) else { throw error(.invalidEscape) }
+            v = v << 4 | UInt32(h)
             index += 1
         }
         return v
@@ -382,8 +375,6 @@ extension JSONValue {
         }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     private static func encodeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for b in s.utf8 {
@@ -397,8 +388,7 @@ extension JSONValue {
             case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
             case 0x00..<0x20:
                 out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hexDigits[Int(b >> 4)])
-                out.append(hexDigits[Int(b & 0xF)])
+                Hex.append(b, to: &out)
             default: out.append(b)
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+internal import PeduliBase
 
 // The programme's calendar: Asia/Jakarta (WIB), a fixed UTC+7 with no daylight saving since
 // 1964, so the arithmetic is explicit here instead of depending on the machine's time zone or
@@ -35,30 +36,16 @@ public struct JakartaDate: Sendable, Hashable, Comparable, CustomStringConvertib
         self.init(daysSinceEpoch: days)
     }
 
-    /// Days since 1970-01-01 (H. Hinnant's civil-from-days).
+    /// Days since 1970-01-01.
     public init(daysSinceEpoch: Int64) {
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        self.year = Int(y)
-        self.month = Int(m)
-        self.day = Int(d)
+        let civil = CivilDate.civil(fromDays: Int(daysSinceEpoch))
+        self.year = civil.year
+        self.month = civil.month
+        self.day = civil.day
     }
 
     public var daysSinceEpoch: Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let m = Int64(month)
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        Int64(CivilDate.days(fromCivil: year, month, day))
     }
 
     public func adding(days: Int) -> JakartaDate {

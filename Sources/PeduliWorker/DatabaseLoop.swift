@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import Logging
+internal import PeduliBase
 import PeduliDomain
 import PostgresClient
 
@@ -66,7 +67,7 @@ final class DatabaseLoop: Sendable {
                         ])
                     }
                     PipelineMetrics.reconnected("postgres", loop: "database")
-                    AMQPReconnectingConnection.threadSleep(
+                    blockingSleep(
                         backoff.delay(attempt: failures - 1, random: .random(in: 0..<1)))
                 }
             }

@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+internal import PeduliBase
 import PeduliDomain
 import PostgresClient
 
@@ -115,8 +116,8 @@ public enum PropertiesCodec {
         case .double(let v): return tagged("d", .string(String(v.bitPattern)))
         case .decimal(let scale, let v): return tagged("D", .array([.int(Int64(scale)), .int(Int64(v))]))
         case .string(let v): return tagged("S", .string(v))
-        case .bytes(let v): return tagged("x", .string(hex(v)))
-        case .stringBytes(let v): return tagged("Sx", .string(hex(v)))
+        case .bytes(let v): return tagged("x", .string(Hex.encode(v)))
+        case .stringBytes(let v): return tagged("Sx", .string(Hex.encode(v)))
         case .array(let v): return tagged("A", .array(v.map(encode(value:))))
         case .table(let v): return tagged("F", encode(table: v))
         case .timestamp(let v): return tagged("T", .string(String(v)))
@@ -191,38 +192,8 @@ public enum PropertiesCodec {
         }
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func unhex(_ text: String) -> [UInt8]? {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x61...0x66: c - 0x61 + 10
-            case 0x41...0x46: c - 0x41 + 10
-            default: nil
-            }
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(chars.count / 2)
-        var i = 0
-        while i < chars.count {
-            guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
-    }
+    /// The bytes of hexadecimal text (either case); nil for anything else.
+    static func unhex(_ text: String) -> [UInt8]? { Hex.decode(text.utf8) }
 }
 
 extension OutboxMessage {
@@ -246,7 +217,7 @@ extension OutboxMessage {
     /// order, and the NOTIFY that wakes the relay at commit. Nothing for no messages.
     static func enqueue(_ messages: [OutboxMessage]) -> [PostgresStatement] {
         guard !messages.isEmpty else { return [] }
-        return [insert(messages), PostgresStatement("SELECT pg_notify($1, '')", [OutboxRelay.notifyChannel])]
+        return [insert(messages), OutboxRelay.wakeUp]
     }
 
     /// One statement that writes many messages to the outbox, keeping their order. The headers are stored

@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import Logging
+internal import PeduliBase
 import PostgresClient
 
 /// Publishes the outbox: every event, parked message and retry copy the pipeline committed.
@@ -16,6 +17,8 @@ import PostgresClient
 final class OutboxRelay: Sendable {
     static let notifyChannel = "peduli_outbox"
     static let advisoryLockKey: Int64 = 0x7065_6475_6c69_0002
+    /// Wakes the relay (it listens on `notifyChannel`) when the transaction that wrote outbox rows commits.
+    static let wakeUp = PostgresStatement.notify(channel: notifyChannel)
 
     let amqp: AMQPConfiguration
     let database: PostgresConfiguration
@@ -71,7 +74,7 @@ final class OutboxRelay: Sendable {
                 let db = try session ?? openSession()
                 session = db
                 if !leader {
-                    leader = try db.query("SELECT pg_try_advisory_lock($1) AS locked", [Self.advisoryLockKey])[0].bool("locked")
+                    leader = try db.tryAdvisoryLock(Self.advisoryLockKey)
                     if !leader {
                         if stopWhenEmpty.isSet { return }
                         _ = try db.waitForNotifications(timeout: pipeline.outboxPollInterval)
@@ -114,7 +117,7 @@ final class OutboxRelay: Sendable {
             }
             if failures > 0 {
                 if stopWhenEmpty.isSet && failures > 3 { return }
-                AMQPReconnectingConnection.threadSleep(backoff.delay(attempt: failures - 1, random: .random(in: 0..<1)))
+                blockingSleep(backoff.delay(attempt: failures - 1, random: .random(in: 0..<1)))
             }
         }
     }

@@ -1,3 +1,4 @@
+internal import PeduliBase
 import PostgresClient
 
 /// PostgreSQL array literals for `= ANY($1::text[])` and `unnest(...)` parameters, so a whole batch travels
@@ -52,5 +53,5 @@ enum PostgresArray {
         text(lists.map { $0.joined(separator: ",") })
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { PropertiesCodec.hex(bytes) }
+    static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 }

@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import Logging
+internal import PeduliBase
 import PeduliDomain
 import PostgresClient
 
@@ -62,7 +63,7 @@ public final class ReminderScheduler: Sendable {
                     nextPass = ContinuousClock.now + .seconds(10)
                 }
             }
-            Thread.sleep(forTimeInterval: 0.2)
+            blockingSleep(.milliseconds(200))
         }
     }
 
@@ -71,10 +72,10 @@ public final class ReminderScheduler: Sendable {
         on db: PostgresConnection, asOf: JakartaDate, dryRun: Bool, programme: ProgrammeConfiguration,
         pipeline: PipelineConfiguration, logger: Logger, now: Date = Date(), shouldStop: () -> Bool = { false }
     ) throws -> [PlannedReminder]? {
-        guard try db.query("SELECT pg_try_advisory_lock($1) AS locked", [advisoryLockKey])[0].bool("locked") else {
+        guard try db.tryAdvisoryLock(advisoryLockKey) else {
             return nil
         }
-        defer { _ = try? db.query("SELECT pg_advisory_unlock($1)", [advisoryLockKey]) }
+        defer { try? db.advisoryUnlock(advisoryLockKey) }
         var emitted: [PlannedReminder] = []
         var after = "00000000-0000-0000-0000-000000000000"
         while !shouldStop() {

@@ -1,4 +1,5 @@
 import Foundation
+internal import PeduliBase
 
 /// A FIFO handed between the threads the worker owns (consumer, database, relay). Blocking waits use a
 /// condition variable, so these threads never touch Swift's cooperative pool.
@@ -66,53 +67,4 @@ final class Flag: @unchecked Sendable {
 
     func set() { lock.withLock { value = true } }
     var isSet: Bool { lock.withLock { value } }
-}
-
-/// Runs a blocking loop on a thread of its own and lets async code await its end.
-///
-/// `@unchecked Sendable`: `finished` and `waiters` are guarded by `lock`.
-final class OwnedThread: @unchecked Sendable {
-    private let lock = NSLock()
-    private var finished = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    /// `stackSize`: 1 MiB suits the database and scheduler loops; a thread that reads AMQP frames needs
-    /// `AMQPConfiguration.threadStackSize` (librabbitmq decodes nested headers recursively).
-    init(name: String, stackSize: Int = 1 << 20, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread { [self] in
-            body()
-            let toResume = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
-                finished = true
-                defer { waiters.removeAll() }
-                return waiters
-            }
-            for waiter in toResume { waiter.resume() }
-        }
-        thread.name = name
-        thread.stackSize = stackSize
-        thread.start()
-    }
-
-    var isFinished: Bool { lock.withLock { finished } }
-
-    func join() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = lock.withLock { () -> Bool in
-                if finished { return true }
-                waiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
-    }
 }

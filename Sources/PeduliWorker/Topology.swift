@@ -1,4 +1,5 @@
 import AMQPClient
+internal import PeduliBase
 
 /// Declares CONTRACT.md's broker topology, idempotently, on every (re)connect. If an object exists with
 /// different arguments RabbitMQ refuses with 406 PRECONDITION_FAILED, whose text names the object and the
@@ -22,7 +23,7 @@ public struct TopologyDeclaration: Sendable {
 
     /// A retry queue holds a copy for its delay, then dead-letters it back to the payments queue, at least once.
     public func retryQueueArguments(delay: Duration) -> AMQPTable {
-        let ms = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+        let ms = delay.milliseconds
         return [
             "x-queue-type": .string("quorum"),
             "x-message-ttl": .int64(ms),

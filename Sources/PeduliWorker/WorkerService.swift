@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import Logging
+internal import PeduliBase
 import PeduliDomain
 import PostgresClient
 import ServiceLifecycle
@@ -46,20 +47,22 @@ public struct WorkerService: Service {
     public let programme: ProgrammeConfiguration
     public let pipeline: PipelineConfiguration
     public let health: HealthState
-    public let notifier: SystemdNotifier
+    /// Told when the worker is consuming and when it starts to drain (systemd in the executable).
+    public let statusReporter: any WorkerStatusReporter
     public let logger: Logger
     /// How long start-up waits for RabbitMQ and PostgreSQL before giving up with exit code 69.
     public var startupWait: Duration
 
     public init(amqp: AMQPConfiguration, database: PostgresConfiguration, programme: ProgrammeConfiguration,
-                pipeline: PipelineConfiguration, health: HealthState, notifier: SystemdNotifier = SystemdNotifier(),
+                pipeline: PipelineConfiguration, health: HealthState,
+                statusReporter: any WorkerStatusReporter = SilentStatusReporter(),
                 startupWait: Duration = .seconds(60), logger: Logger) {
         self.amqp = amqp
         self.database = database
         self.programme = programme
         self.pipeline = pipeline
         self.health = health
-        self.notifier = notifier
+        self.statusReporter = statusReporter
         self.startupWait = startupWait
         self.logger = logger
     }
@@ -101,20 +104,20 @@ public struct WorkerService: Service {
         let relayThread = OwnedThread(name: "peduli-relay", stackSize: amqp.threadStackSize) { relay.run() }
         let schedulerThread = OwnedThread(name: "peduli-scheduler") { scheduler.run() }
 
-        // READY=1 once consuming (or at the latest when a shutdown begins).
+        // Ready once consuming (or at the latest when a shutdown begins).
         let health = self.health
-        let notifier = self.notifier
+        let statusReporter = self.statusReporter
         let readyTask = Task {
             while !Task.isCancelled && !health.snapshot.consuming { try? await Task.sleep(for: .milliseconds(50)) }
             if !Task.isCancelled {
-                try? notifier.ready(status: "consuming")
+                statusReporter.workerIsReady(status: "consuming")
                 logger.info("peduli-worker is consuming")
             }
         }
 
         try? await gracefulShutdown()
         readyTask.cancel()
-        try? notifier.stopping(status: "draining")
+        statusReporter.workerIsStopping(status: "draining")
         logger.info("graceful stop: no new messages; settling what is in flight",
                     metadata: ["drain_seconds": "\(pipeline.drain.components.seconds)"])
         let deadline = ContinuousClock.now + pipeline.drain
@@ -191,7 +194,7 @@ public struct WorkerService: Service {
                         }
                         var left = backoff.delay(attempt: attempt - 1, random: .random(in: 0..<1))
                         while left > .zero && !stop.isSet {
-                            AMQPReconnectingConnection.threadSleep(min(left, .milliseconds(50)))
+                            blockingSleep(min(left, .milliseconds(50)))
                             left -= .milliseconds(50)
                         }
                     }

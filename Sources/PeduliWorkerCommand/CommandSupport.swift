@@ -2,6 +2,7 @@ import AMQPClient
 import ArgumentParser
 import Foundation
 import Logging
+internal import PeduliBase
 import PeduliWorker
 import PostgresClient
 
@@ -38,11 +39,8 @@ func failureExit(_ error: Error, logger: Logger) -> ExitCode {
     }
 }
 
-/// Runs blocking client calls (libpq, librabbitmq) on a thread of their own, never on the cooperative pool.
+/// Runs blocking client calls (libpq, librabbitmq) on a thread of their own (4 MiB of stack), never on the
+/// cooperative pool.
 func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.stackSize = 4 << 20
-        thread.start()
-    }
+    try await OwnedThread.run(stackSize: 4 << 20, body)
 }

@@ -29,7 +29,7 @@ struct RunCommand: AsyncParsableCommand {
             WorkerService(
                 amqp: try configuration.amqpConfiguration(), database: try configuration.databaseConfiguration(),
                 programme: try configuration.programmeConfiguration(), pipeline: configuration.pipelineConfiguration(),
-                health: shell.health, notifier: shell.notifier,
+                health: shell.health, statusReporter: shell.notifier,
                 startupWait: .seconds(configuration.worker.startupWaitSeconds), logger: shell.logger)
         }
         shell.logger.info("peduli-worker starting", metadata: [

@@ -118,9 +118,9 @@ public struct Migrator: Sendable {
         // session's statement timeout, which is meant for the daemon's own statements.
         try connection.execute(simple: "SET statement_timeout = 0")
         defer { if connection.isAlive { _ = try? connection.execute(simple: "RESET statement_timeout") } }
-        try connection.query("SELECT pg_advisory_lock($1)", [lockKey])
+        try connection.advisoryLock(lockKey)
         defer {
-            if connection.isAlive { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [lockKey]) }
+            if connection.isAlive { try? connection.advisoryUnlock(lockKey) }
         }
         if let schema {
             try connection.execute(simple: "CREATE SCHEMA IF NOT EXISTS " + PostgresText.quoteIdentifier(schema))

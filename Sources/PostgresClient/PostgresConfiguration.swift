@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 import Foundation
 
 /// Where and how to connect, parsed once from a `postgresql://` URL or a libpq `key=value`

@@ -1,4 +1,5 @@
 import Foundation
+internal import PeduliBase
 
 /// PostgreSQL's text formats, as pure functions (tested without a server).
 ///
@@ -115,38 +116,13 @@ public enum PostgresText {
 
     /// bytea in hex format (`\x0a1b`), PostgreSQL's default output since 9.0.
     public static func encodeBytea(_ bytes: [UInt8]) -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        var out = [UInt8]("\\x".utf8)
-        out.reserveCapacity(2 + bytes.count * 2)
-        for byte in bytes {
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        Hex.encode(bytes, prefix: "\\x")
     }
 
     public static func decodeBytea(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)
-        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"), utf8.count % 2 == 0 else {
-            return nil
-        }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity((utf8.count - 2) / 2)
-        var i = 2
-        while i < utf8.count {
-            guard let high = nibble(utf8[i]), let low = nibble(utf8[i + 1]) else { return nil }
-            out.append(high << 4 | low)
-            i += 2
-        }
-        return out
+        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x") else { return nil }
+        return Hex.decode(utf8[2...])
     }
 
     /// `"name"` with embedded quotes doubled: for identifiers that cannot be parameters
@@ -158,24 +134,11 @@ public enum PostgresText {
     // MARK: calendar arithmetic (proleptic Gregorian, days since 1970-01-01)
 
     static func days(fromCivil year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        CivilDate.days(fromCivil: year, month, day)
     }
 
     static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        CivilDate.civil(fromDays: days)
     }
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

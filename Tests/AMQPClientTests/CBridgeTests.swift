@@ -1,3 +1,4 @@
+import CRabbitMQ
 import Testing
 @testable import AMQPClient
 

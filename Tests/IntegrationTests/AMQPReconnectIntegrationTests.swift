@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import PeduliBase
 import PeduliTestSupport
 import Testing
 
@@ -20,7 +21,7 @@ extension AMQPIntegrationTests {
                 var received = false
                 let reconnecting = AMQPReconnectingConnection(
                     configuration: config, backoff: Backoff(initial: .milliseconds(200), maximum: .seconds(2)),
-                    sleep: { retries += 1; AMQPReconnectingConnection.threadSleep($0) }
+                    sleep: { retries += 1; blockingSleep($0) }
                 ) { connection in
                     try connection.declareQueue(name: queue, durable: true)
                     try connection.qos(prefetchCount: 10)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PeduliWorker
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -138,6 +139,13 @@ public struct SystemdNotifier: Sendable {
             throw SystemdNotifyError(code: "send_failed", operation: "sendto", socketPath: socketPath, errno: sent < 0 ? errno : 0)
         }
     }
+}
+
+/// The worker's readiness and drain reach systemd as `READY=1` and `STOPPING=1` (with `STATUS=`); a failed
+/// datagram is not the worker's problem, so it is dropped.
+extension SystemdNotifier: WorkerStatusReporter {
+    public func workerIsReady(status: String) { try? ready(status: status) }
+    public func workerIsStopping(status: String) { try? stopping(status: status) }
 }
 
 /// Pings systemd's watchdog while the worker is making progress, and stops pinging when it is not.

@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 import Testing
 
-@testable import PeduliWorker
+@testable import PeduliWorkerCommand
 
 @Suite("Operations: LogfmtLogHandler")
 struct OperationsLogfmtLogHandlerTests {

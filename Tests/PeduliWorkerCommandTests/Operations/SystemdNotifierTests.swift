@@ -4,7 +4,7 @@ import Synchronization
 import PeduliTestSupport
 import Testing
 
-@testable import PeduliWorker
+@testable import PeduliWorkerCommand
 
 #if canImport(Glibc)
 import Glibc
