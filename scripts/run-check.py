@@ -2,7 +2,7 @@
 """Checks a fault or cluster run: the load generator's record (published and received), the processing log and
 the table counts. Usage: run-check.py RECORD LOG COUNTS KILLED RMQ_RESTARTS PG_RESTARTS RESULT WORKER_EXIT [WORKER_LOG]
 
-A parked message claims no message_id (CONTRACT.md), so one the broker delivers again before its acknowledgement
+A parked message claims no message_id (docs/contract.md), so one the broker delivers again before its acknowledgement
 (a kill, a lost connection, a quorum-queue leader moving) is parked again: each parked command has at most one
 parked row that was not a redelivery, any others were redeliveries (the log's `redelivered` column), and at
 most that many copies plus one per relay reconnect or kill; every other command exactly one final row."""

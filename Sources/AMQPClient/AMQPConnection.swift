@@ -81,9 +81,9 @@ public final class AMQPConnection {
     // MARK: - Connecting
 
     static func open(endpoint: AMQPEndpoint, configuration: AMQPConfiguration) throws -> amqp_connection_state_t {
-        let where_ = endpoint.redacted
+        let redactedEndpoint = endpoint.redacted
         guard let state = amqp_new_connection() else {
-            throw AMQPError(code: .connectionFailed, operation: "connect", endpoint: where_, detail: "out of memory")
+            throw AMQPError(code: .connectionFailed, operation: "connect", endpoint: redactedEndpoint, detail: "out of memory")
         }
         var success = false
         defer { if !success { amqp_destroy_connection(state) } }
@@ -93,19 +93,19 @@ public final class AMQPConnection {
         if endpoint.useTLS {
             socket = amqp_ssl_socket_new(state)
             guard let socket else {
-                throw AMQPError(code: .tls, operation: "connect", endpoint: where_, detail: "cannot create a TLS socket")
+                throw AMQPError(code: .tls, operation: "connect", endpoint: redactedEndpoint, detail: "cannot create a TLS socket")
             }
-            try configureTLS(socket: socket, options: configuration.tls, arena: arena, endpoint: where_)
+            try configureTLS(socket: socket, options: configuration.tls, arena: arena, endpoint: redactedEndpoint)
         } else {
             socket = amqp_tcp_socket_new(state)
         }
         guard let socket else {
-            throw AMQPError(code: .connectionFailed, operation: "connect", endpoint: where_, detail: "cannot create a socket")
+            throw AMQPError(code: .connectionFailed, operation: "connect", endpoint: redactedEndpoint, detail: "cannot create a socket")
         }
         var connectTimeout = configuration.connectTimeout.timeval
         let status = amqp_socket_open_noblock(socket, arena.cString(endpoint.host), Int32(endpoint.port), &connectTimeout)
         guard status == AMQP_STATUS_OK.rawValue else {
-            var error = libraryError(status, operation: "connect", endpoint: where_)
+            var error = libraryError(status, operation: "connect", endpoint: redactedEndpoint)
             if error.code != .tls { error.code = .connectionFailed }
             throw error
         }
@@ -134,7 +134,7 @@ public final class AMQPConnection {
                                             heartbeat, &properties, arena.cString(endpoint.user),
                                             arena.cString(endpoint.password))
         withExtendedLifetime(arena) {}
-        if let error = replyError(login, state: state, operation: "login", endpoint: where_, channel: 0) {
+        if let error = replyError(login, state: state, operation: "login", endpoint: redactedEndpoint, channel: 0) {
             var error = error
             // RabbitMQ answers bad credentials with connection.close 403 (authentication_failure_close)
             // and an inaccessible vhost with 530; older brokers just drop the socket.
@@ -145,7 +145,7 @@ public final class AMQPConnection {
             throw error
         }
         amqp_channel_open(state, 1)
-        if let error = replyError(amqp_get_rpc_reply(state), state: state, operation: "channel.open", endpoint: where_, channel: 1) {
+        if let error = replyError(amqp_get_rpc_reply(state), state: state, operation: "channel.open", endpoint: redactedEndpoint, channel: 1) {
             throw error
         }
         success = true

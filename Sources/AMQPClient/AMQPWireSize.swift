@@ -1,4 +1,4 @@
-/// What the worker takes whole from an inbound content header (CONTRACT.md: header tables nested deeper
+/// What the worker takes whole from an inbound content header (docs/contract.md: header tables nested deeper
 /// than 16 levels, more than 256 entries or over 16 KiB are not kept). A delivery whose headers break a
 /// limit arrives with `headers` nil and `AMQPDelivery.headersDropped` saying why.
 ///

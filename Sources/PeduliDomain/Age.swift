@@ -1,4 +1,4 @@
-/// Ages in completed months on the Jakarta calendar (RULES.md "Age").
+/// Ages in completed months on the Jakarta calendar (docs/rules.md "Age").
 public enum Age {
     /// Completed months from `birth` to `date`. A month completes on the birth day, or on the
     /// month's last day when the month lacks that day (31st, 29 February).

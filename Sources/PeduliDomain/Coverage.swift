@@ -1,4 +1,4 @@
-/// Which months a payment covers (RULES.md "Coverage months" and "Age limit on coverage").
+/// Which months a payment covers (docs/rules.md "Coverage months" and "Age limit on coverage").
 public enum Coverage {
     /// The first payment covers `months` months from the Jakarta month of `paid_at`; a later
     /// one the `months` months right after `paid_through` (arrears first).

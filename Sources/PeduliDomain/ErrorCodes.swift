@@ -1,4 +1,4 @@
-/// Every error code of RULES.md and CONTRACT.md's field errors. The raw value is the stable
+/// Every error code of docs/rules.md and docs/contract.md's field errors. The raw value is the stable
 /// machine value that appears in events; never rename one.
 public enum RuleCode: String, Sendable, Hashable, CaseIterable {
     case missingField = "missing_field"

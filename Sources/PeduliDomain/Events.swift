@@ -1,6 +1,6 @@
 import Foundation
 
-// Events as CONTRACT.md defines them. Bodies are canonical JSON (sorted keys, no white space);
+// Events as docs/contract.md defines them. Bodies are canonical JSON (sorted keys, no white space);
 // times are written in Jakarta time with `+07:00` (RFC3339.format), months `YYYY-MM`, dates
 // `YYYY-MM-DD`, money as integers. Optional values the contract lists are written as `null`,
 // never omitted. The NIK appears only masked; phone, address and birth date never.

@@ -1,4 +1,4 @@
-/// The rule for the free-text fields (RULES.md): trimmed, bounded in length, no control characters.
+/// The rule for the free-text fields (docs/rules.md): trimmed, bounded in length, no control characters.
 ///
 /// Why: these fields go to PostgreSQL, to events and to operators' screens. A NUL is refused by libpq, so
 /// before this rule one NUL in an address made a command fail on every attempt until the broker parked it;

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Grace and end of membership (RULES.md "Grace and end of membership").
+/// Grace and end of membership (docs/rules.md "Grace and end of membership").
 public enum Grace {
     /// A never-paid registration's first due date: acceptance date + `first_payment_days`.
     public static func firstDueDate(acceptedOn: JakartaDate, config: ProgrammeConfiguration) -> JakartaDate {

@@ -397,7 +397,7 @@ extension JSONValue {
 
     /// The bytes to compare two commands by: canonical JSON of the body with a top-level
     /// `schema_version` of 1 removed (an omitted version means 1) and every member whose value is `null`
-    /// removed, at any depth (CONTRACT.md: an optional field sent as `null` counts as absent; a required one
+    /// removed, at any depth (docs/contract.md: an optional field sent as `null` counts as absent; a required one
     /// is `missing_field` either way). Nothing else is normalised.
     public func commandIdentityBytes() -> [UInt8] {
         guard case .object(var o) = self.removingNullMembers() else { return canonicalJSON() }

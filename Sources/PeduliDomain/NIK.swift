@@ -1,7 +1,7 @@
 /// A structurally valid NIK (`PPKKCC DDMMYY SSSS`). Its `description` is the mask, so string
 /// interpolation into a log line can never leak the full number; use `digits` only to store it.
 public struct NIK: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
-    /// Province codes of RULES.md.
+    /// Province codes of docs/rules.md.
     public static let provinceCodes: Set<Int> = Set(
         Array(11...19) + [21] + Array(31...36) + Array(51...53) + Array(61...65) + Array(71...76)
             + [81, 82] + Array(91...97))
@@ -63,7 +63,7 @@ public enum Gender: String, Sendable, Hashable {
     case female = "P"
 }
 
-/// What the NIK's embedded data says against the form (RULES.md "NIK consistency").
+/// What the NIK's embedded data says against the form (docs/rules.md "NIK consistency").
 public enum NIKConsistency {
     /// The codes of the disagreements; the caller files them as errors or warnings per policy.
     public static func mismatches(nik: NIK, birthDate: JakartaDate?, gender: Gender?) -> [RuleCode] {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// ILO vulnerable-employment categories (RULES.md `work_status`).
+/// ILO vulnerable-employment categories (docs/rules.md `work_status`).
 public enum WorkStatus: String, Sendable, Hashable, CaseIterable {
     case ownAccount = "own_account"
     case contributingFamily = "contributing_family"

@@ -1,4 +1,4 @@
-/// Report figures (RULES.md "Reports"), pure so the pipeline only counts rows.
+/// Report figures (docs/rules.md "Reports"), pure so the pipeline only counts rows.
 public enum Reports {
     /// Active = not ended and paid through at least the current Jakarta month.
     public static func isActive(paidThrough: YearMonth?, ended: Bool, on date: JakartaDate) -> Bool {

@@ -43,7 +43,7 @@ public struct SampleWorkload: Sendable {
         "Aminah", "Santoso", "Wibowo", "Rahayu", "Susanto", "Hidayat", "Purnomo", "Handayani", "Setiawan",
         "Kurniawati", "Prasetyo", "Wulandari", "Nugroho", "Maryati", "Saputra", "Suryani",
     ]
-    /// The programme's typical occupations (RULES.md maps the city's examples to these codes).
+    /// The programme's typical occupations (docs/rules.md maps the city's examples to these codes).
     public static let occupations = ["P004", "P050", "P001", "P003", "P070", "P031", "P005"]
 
     public let reference: Date

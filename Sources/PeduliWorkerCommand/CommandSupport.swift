@@ -16,7 +16,7 @@ func configurationStep<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-/// Maps a failure to OPERATIONS.md's exit codes, logging it once (errors never carry secrets or personal data).
+/// Maps a failure to docs/operations.md's exit codes, logging it once (errors never carry secrets or personal data).
 func failureExit(_ error: Error, logger: Logger) -> ExitCode {
     switch error {
     case let error as ExitCode:

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import PeduliWorker
 
-/// The `peduli-worker` executable (OPERATIONS.md, Command line). The entry point is `main.swift`, which
+/// The `peduli-worker` executable (docs/operations.md, Command line). The entry point is `main.swift`, which
 /// blocks the stop signals before anything else runs.
 struct PeduliWorkerCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,7 +28,7 @@ struct PeduliWorkerCLI: AsyncParsableCommand {
     )
 }
 
-/// The process exit codes of OPERATIONS.md, from sysexits(3).
+/// The process exit codes of docs/operations.md, from sysexits(3).
 enum ExitCodes {
     static let success: Int32 = 0
     /// Wrong arguments or an unacceptable input file (ArgumentParser's validation errors use it too).

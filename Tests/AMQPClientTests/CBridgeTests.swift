@@ -75,7 +75,7 @@ import Testing
         return ["h": value]
     }
 
-    /// What a delivery keeps of its headers (CONTRACT.md limits): depth counts tables and arrays, the headers
+    /// What a delivery keeps of its headers (docs/contract.md limits): depth counts tables and arrays, the headers
     /// table being level 1; entries count at every level; bytes are the encoded table's.
     @Test(arguments: [
         (nested(16), nil),

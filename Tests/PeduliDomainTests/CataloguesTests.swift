@@ -23,7 +23,7 @@ struct CataloguesTests {
         #expect(loaded.kelurahan["3374011001"]?.kecamatanCode == "337401")
         #expect(loaded.occupations["P050"]?.eligible == true)
         #expect(loaded.occupations["P035"]?.eligible == false)
-        // The city's examples of RULES.md map to eligible occupations.
+        // The city's examples of docs/rules.md map to eligible occupations.
         for code in ["P004", "P050", "P001", "P003", "P070", "P031", "P005"] {
             #expect(loaded.occupations[code]?.eligible == true, "\(code)")
         }

@@ -3,7 +3,7 @@ import Testing
 @testable import PeduliDomain
 
 struct ErrorCodesTests {
-    /// Every code in RULES.md (read from the shared spec when present) is a RuleCode.
+    /// Every code of docs/rules.md is a RuleCode, and no other.
     @Test func everyCodeOfTheRulesExists() throws {
         let expected: Set<String> = [
             "unsupported_schema_version", "invalid_format", "in_future", "invalid_nip", "unknown_sponsor", "inactive_sponsor",

@@ -20,7 +20,7 @@ struct ConfigurationKeysTests {
         }
     }
 
-    @Test("the keys operations rely on (OPERATIONS.md) exist with the documented defaults")
+    @Test("the keys operations rely on (docs/operations.md) exist with the documented defaults")
     func operationsKeys() {
         let expected: [String: String] = [
             "security.allowed_publishers": "", "roster.enforce": "true", "rules.nik_consistency": "reject",

@@ -7,7 +7,7 @@ import Testing
 @Suite("Command line")
 struct PeduliWorkerCLITests {
     @Test(
-        "every command of OPERATIONS.md parses, with --config",
+        "every command of docs/operations.md parses, with --config",
         arguments: [
             ["run", "--config", "/c.yaml"], ["migrate", "--config", "/c.yaml"], ["check-config", "--config", "/c.yaml"],
             ["roster", "import", "roster.csv", "--config", "/c.yaml"], ["covered", "import", "covered.csv", "--config", "/c.yaml"],
@@ -65,7 +65,7 @@ struct PeduliWorkerCLITests {
         }
     }
 
-    @Test("the exit codes of OPERATIONS.md")
+    @Test("the exit codes of docs/operations.md")
     func exitCodes() {
         #expect([ExitCodes.success, ExitCodes.usage, ExitCodes.dependencyUnavailable, ExitCodes.internalError, ExitCodes.configuration] == [0, 64, 69, 70, 78])
     }

@@ -1,4 +1,4 @@
-/// Why a message was parked in `peduli.dead` instead of being decided (CONTRACT.md, "What happens to each
+/// Why a message was parked in `peduli.dead` instead of being decided (docs/contract.md, "What happens to each
 /// message"). The raw values are the stable codes written to `x-peduli-reason`.
 public enum ParkReason: String, Sendable, CaseIterable {
     case unsupportedContentType = "unsupported_content_type"
@@ -48,7 +48,7 @@ public enum InboundVerdict: Sendable, Equatable {
     case accept(publisher: String?, attempt: Int)
 }
 
-/// Envelope checks, in the order they run. The order is a decision CONTRACT.md leaves open: the publisher
+/// Envelope checks, in the order they run. The order is a decision docs/contract.md leaves open: the publisher
 /// is checked first (nothing from an unauthorised sender is looked at further), then the headers (a message
 /// whose headers were not kept cannot be trusted with anything they say), then the idempotency key (without
 /// it nothing else can be recorded safely), then content type, then size. JSON is checked by the decoder

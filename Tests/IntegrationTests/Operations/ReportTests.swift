@@ -6,7 +6,7 @@ import PeduliSamples
 import PeduliWorker
 import Testing
 
-/// RULES.md "Reports" against a database filled through the real pipeline; every expected figure is
+/// docs/rules.md "Reports" against a database filled through the real pipeline; every expected figure is
 /// computed here from what the test sent, not read back from the worker's tables.
 @Suite(.serialized) struct ReportTests {
     struct Sent {

@@ -21,7 +21,7 @@ struct WorkerConfigurationTests {
         return try WorkerConfiguration.load(configPath: path, requiring: requiring, loader: loader)
     }
 
-    @Test("with only the two URLs the defaults of RULES.md, CONTRACT.md and OPERATIONS.md apply")
+    @Test("with only the two URLs the defaults of docs/rules.md, docs/contract.md and docs/operations.md apply")
     func defaults() throws {
         let configuration = try load()
         #expect(configuration.amqp.urls == ["amqp://worker:s3cr3t@broker:5672/%2F"])

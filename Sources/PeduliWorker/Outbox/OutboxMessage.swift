@@ -197,7 +197,7 @@ public enum PropertiesCodec {
 }
 
 extension OutboxMessage {
-    /// An event for `peduli.events` with the properties CONTRACT.md requires: persistent, JSON, `message_id` =
+    /// An event for `peduli.events` with the properties docs/contract.md requires: persistent, JSON, `message_id` =
     /// `event_id`, `type` and routing key = `event_type`, `app_id`, `timestamp`, and the answered command's
     /// correlation id when there is one.
     static func event(

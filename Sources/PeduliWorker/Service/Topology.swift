@@ -1,7 +1,7 @@
 import AMQPClient
 internal import PeduliBase
 
-/// Declares CONTRACT.md's broker topology, idempotently, on every (re)connect. If an object exists with
+/// Declares docs/contract.md's broker topology, idempotently, on every (re)connect. If an object exists with
 /// different arguments RabbitMQ refuses with 406 PRECONDITION_FAILED, whose text names the object and the
 /// argument; that becomes a `TopologyError` and stops the worker at start-up.
 public struct TopologyDeclaration: Sendable {

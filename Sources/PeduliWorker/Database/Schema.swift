@@ -43,7 +43,7 @@ public enum Schema {
 
     /// The inbox was claimed by every settled message, parked ones too, and it is checked first: an intruder
     /// who published junk under a portal's `message_id` first made the portal's real command a silent no-op.
-    /// A parked message has no effect, so it now claims nothing (CONTRACT.md): its log row stays for the audit
+    /// A parked message has no effect, so it now claims nothing (docs/contract.md): its log row stays for the audit
     /// trail, outside the uniqueness that makes the inbox. A parked message the broker delivers again (after a
     /// lost connection, a kill, a queue leader moving) is therefore parked again; `redelivered` records the
     /// broker's flag, so the audit trail tells such copies from new messages.

@@ -6,7 +6,7 @@ import PeduliDomain
 import PostgresClient
 import ServiceLifecycle
 
-/// Why the worker could not start or had to stop, with the exit code OPERATIONS.md gives it.
+/// Why the worker could not start or had to stop, with the exit code docs/operations.md gives it.
 public struct WorkerError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         case dependencyUnavailable = "dependency_unavailable"

@@ -3,14 +3,14 @@ import Logging
 import PeduliDomain
 import PostgresClient
 
-/// The programme's figures as of a Jakarta date (RULES.md "Reports"), read from the database only.
+/// The programme's figures as of a Jakarta date (docs/rules.md "Reports"), read from the database only.
 ///
 /// Everything is judged as of the end of `asOf` (Asia/Jakarta): registrations accepted after it,
 /// payments paid after it and log entries after it do not count, so a report for a past date gives the
 /// same figures later (except where a registration ended and was reopened in between: `ended_at` keeps
 /// only the latest end).
 ///
-/// Where RULES.md is silent:
+/// Where docs/rules.md is silent:
 /// - `registered` counts every accepted registration, ended ones too (it measures what ASN did);
 ///   `active` uses the paid-through month implied by the payments paid by then.
 /// - ASN participation counts sponsors whose roster row is `active`; an inactive ASN can no longer
