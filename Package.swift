@@ -113,10 +113,13 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "PeduliWorkerTests", dependencies: ["PeduliWorker", "PeduliDomain", "PeduliSamples", "PeduliTestSupport"]),
+            name: "PeduliWorkerTests",
+            dependencies: ["PeduliWorker", "PeduliDomain", "PeduliSamples", "PeduliTestSupport"]),
         .testTarget(
             name: "PeduliWorkerCommandTests",
-            dependencies: ["PeduliWorkerCommand", "PeduliWorker", "PeduliDomain", "PeduliSettings", "PeduliTestSupport"]
+            dependencies: [
+                "PeduliWorkerCommand", "PeduliWorker", "PeduliDomain", "PeduliSettings", "PeduliTestSupport",
+            ]
         ),
 
         // Integration tests: a real RabbitMQ and PostgreSQL (scripts/services), never skipped.

@@ -20,8 +20,10 @@ public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible, Custom
     public static let defaultPort = 5672
     public static let defaultTLSPort = 5671
 
-    public init(useTLS: Bool = false, host: String = "localhost", port: Int? = nil, user: String = "guest",
-                password: String = "guest", vhost: String = "/") {
+    public init(
+        useTLS: Bool = false, host: String = "localhost", port: Int? = nil, user: String = "guest",
+        password: String = "guest", vhost: String = "/"
+    ) {
         self.useTLS = useTLS
         self.host = host
         self.port = port ?? (useTLS ? Self.defaultTLSPort : Self.defaultPort)
@@ -47,8 +49,12 @@ public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible, Custom
     public var description: String { redacted }
     public var debugDescription: String { "AMQPEndpoint(\(redacted))" }
     public var customMirror: Mirror {
-        Mirror(self, children: ["useTLS": useTLS, "host": host, "port": port, "user": user,
-                                "password": "***", "vhost": vhost])
+        Mirror(
+            self,
+            children: [
+                "useTLS": useTLS, "host": host, "port": port, "user": user,
+                "password": "***", "vhost": vhost,
+            ])
     }
 }
 
@@ -65,8 +71,10 @@ public struct AMQPTLSOptions: Sendable, Equatable {
     /// Verify that the certificate names the host we dialled (default true).
     public var verifyHostname: Bool
 
-    public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
-                verifyPeer: Bool = true, verifyHostname: Bool = true) {
+    public init(
+        caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
+        verifyPeer: Bool = true, verifyHostname: Bool = true
+    ) {
         self.caFile = caFile
         self.certificateFile = certificateFile
         self.keyFile = keyFile
@@ -106,9 +114,11 @@ public struct AMQPConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// header touches become resident.
     public var threadStackSize: Int { 8 << 20 + 32 * max(frameMax, 131_072) }
 
-    public init(endpoints: [AMQPEndpoint], heartbeatSeconds: Int = 30, connectionName: String = "peduli-worker",
-                product: String = "peduli-worker", connectTimeout: Duration = .seconds(10),
-                rpcTimeout: Duration = .seconds(30), frameMax: Int = 131_072, tls: AMQPTLSOptions = .init()) {
+    public init(
+        endpoints: [AMQPEndpoint], heartbeatSeconds: Int = 30, connectionName: String = "peduli-worker",
+        product: String = "peduli-worker", connectTimeout: Duration = .seconds(10),
+        rpcTimeout: Duration = .seconds(30), frameMax: Int = 131_072, tls: AMQPTLSOptions = .init()
+    ) {
         self.endpoints = endpoints
         self.heartbeatSeconds = heartbeatSeconds
         self.connectionName = connectionName
@@ -120,13 +130,16 @@ public struct AMQPConfiguration: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses `url`: one URL or a comma-separated list of URLs (cluster nodes, tried in order).
-    public init(url: String, heartbeatSeconds: Int = 30, connectionName: String = "peduli-worker",
-                product: String = "peduli-worker", connectTimeout: Duration = .seconds(10),
-                rpcTimeout: Duration = .seconds(30), frameMax: Int = 131_072, tls: AMQPTLSOptions = .init()) throws {
+    public init(
+        url: String, heartbeatSeconds: Int = 30, connectionName: String = "peduli-worker",
+        product: String = "peduli-worker", connectTimeout: Duration = .seconds(10),
+        rpcTimeout: Duration = .seconds(30), frameMax: Int = 131_072, tls: AMQPTLSOptions = .init()
+    ) throws {
         let endpoints = try AMQPURLParser.parseList(url)
-        self.init(endpoints: endpoints, heartbeatSeconds: heartbeatSeconds, connectionName: connectionName,
-                  product: product, connectTimeout: connectTimeout, rpcTimeout: rpcTimeout, frameMax: frameMax,
-                  tls: tls)
+        self.init(
+            endpoints: endpoints, heartbeatSeconds: heartbeatSeconds, connectionName: connectionName,
+            product: product, connectTimeout: connectTimeout, rpcTimeout: rpcTimeout, frameMax: frameMax,
+            tls: tls)
     }
 
     /// All endpoints, redacted, comma-separated.
@@ -158,7 +171,9 @@ enum AMQPURLParser {
             AMQPError(code: .invalidURL, operation: "parse URL", detail: why)
         }
         if text.isEmpty { throw fail("empty URL") }
-        guard let schemeEnd = text.firstRange(of: "://") else { throw fail("missing scheme (expected amqp:// or amqps://)") }
+        guard let schemeEnd = text.firstRange(of: "://") else {
+            throw fail("missing scheme (expected amqp:// or amqps://)")
+        }
         let useTLS: Bool
         switch text[..<schemeEnd.lowerBound].lowercased() {
         case "amqp": useTLS = false
@@ -211,7 +226,7 @@ enum AMQPURLParser {
         var port: Int? = nil
         if let portText, !portText.isEmpty {
             guard portText.allSatisfy(\.isASCIIDigit), portText.count <= 5, let value = Int(portText),
-                  (1...65535).contains(value)
+                (1...65535).contains(value)
             else { throw fail("invalid port (expected 1-65535)") }
             port = value
         }
@@ -229,8 +244,12 @@ enum AMQPURLParser {
         var iterator = Array(text.utf8)[...]
         while let byte = iterator.popFirst() {
             if byte == UInt8(ascii: "%") {
-                guard iterator.count >= 2, let high = Hex.value(iterator.popFirst()!), let low = Hex.value(iterator.popFirst()!)
-                else { throw AMQPError(code: .invalidURL, operation: "parse URL", detail: "malformed percent-escape in the \(what)") }
+                guard iterator.count >= 2, let high = Hex.value(iterator.popFirst()!),
+                    let low = Hex.value(iterator.popFirst()!)
+                else {
+                    throw AMQPError(
+                        code: .invalidURL, operation: "parse URL", detail: "malformed percent-escape in the \(what)")
+                }
                 bytes.append(high << 4 | low)
             } else {
                 bytes.append(byte)
@@ -313,7 +332,9 @@ public enum URLList {
         while i < s.count, s[i] == " " || s[i] == "\t" { i += 1 }
         guard i < s.count, isLetter(s[i]) else { return false }
         i += 1
-        while i < s.count, isLetter(s[i]) || ("0"..."9").contains(s[i]) || "+-.".unicodeScalars.contains(s[i]) { i += 1 }
+        while i < s.count, isLetter(s[i]) || ("0"..."9").contains(s[i]) || "+-.".unicodeScalars.contains(s[i]) {
+            i += 1
+        }
         return i + 2 < s.count && s[i] == ":" && s[i + 1] == "/" && s[i + 2] == "/"
     }
 

@@ -10,11 +10,14 @@ extension AMQPConnection {
 
     /// Starts a consumer and returns its tag (the broker's when `consumerTag` is empty).
     @discardableResult
-    public func consume(queue: String, consumerTag: String = "", noAck: Bool = false, exclusive: Bool = false,
-                        arguments: AMQPTable = [:]) throws -> String {
+    public func consume(
+        queue: String, consumerTag: String = "", noAck: Bool = false, exclusive: Bool = false,
+        arguments: AMQPTable = [:]
+    ) throws -> String {
         try rpc("consume(\(queue))") { state, arena in
-            let ok = amqp_basic_consume(state, channel, arena.bytes(queue), arena.bytes(consumerTag), 0, noAck ? 1 : 0,
-                                        exclusive ? 1 : 0, arena.table(arguments))
+            let ok = amqp_basic_consume(
+                state, channel, arena.bytes(queue), arena.bytes(consumerTag), 0, noAck ? 1 : 0,
+                exclusive ? 1 : 0, arena.table(arguments))
             return ok.map { CDecode.string($0.pointee.consumer_tag) } ?? consumerTag
         }
     }
@@ -34,8 +37,9 @@ extension AMQPConnection {
 
     public func nack(deliveryTag: UInt64, multiple: Bool = false, requeue: Bool) throws {
         let state = try usableState("nack")
-        try checkStatus(amqp_basic_nack(state, channel, deliveryTag, multiple ? 1 : 0, requeue ? 1 : 0),
-                        "nack(\(deliveryTag))")
+        try checkStatus(
+            amqp_basic_nack(state, channel, deliveryTag, multiple ? 1 : 0, requeue ? 1 : 0),
+            "nack(\(deliveryTag))")
     }
 
     public func reject(deliveryTag: UInt64, requeue: Bool) throws {

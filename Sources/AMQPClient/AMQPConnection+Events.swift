@@ -25,7 +25,8 @@ extension AMQPConnection {
         let reply = amqp_consume_message(state, &envelope, &wait, 0)
         switch reply.reply_type {
         case AMQP_RESPONSE_NORMAL:
-            let (properties, dropped) = CDecode.properties(envelope.message.properties, limits: configuration.headerLimits)
+            let (properties, dropped) = CDecode.properties(
+                envelope.message.properties, limits: configuration.headerLimits)
             let delivery = AMQPDelivery(
                 deliveryTag: envelope.delivery_tag, redelivered: envelope.redelivered != 0,
                 exchange: CDecode.string(envelope.exchange), routingKey: CDecode.string(envelope.routing_key),
@@ -40,8 +41,10 @@ extension AMQPConnection {
         case AMQP_RESPONSE_LIBRARY_EXCEPTION:
             throw note(Self.libraryError(reply.library_error, operation: "nextEvent", endpoint: endpoint.redacted))
         default:
-            throw note(Self.serverClose(method: reply.reply, state: state, operation: "nextEvent",
-                                        endpoint: endpoint.redacted, channel: channel))
+            throw note(
+                Self.serverClose(
+                    method: reply.reply, state: state, operation: "nextEvent",
+                    endpoint: endpoint.redacted, channel: channel))
         }
     }
 
@@ -73,22 +76,27 @@ extension AMQPConnection {
             let routingKey = CDecode.string(ret.routing_key)
             var message = amqp_message_t()
             let reply = amqp_read_message(state, frame.channel, &message, 0)
-            if let error = Self.replyError(reply, state: state, operation: "nextEvent(basic.return)",
-                                           endpoint: endpoint.redacted, channel: channel) {
+            if let error = Self.replyError(
+                reply, state: state, operation: "nextEvent(basic.return)",
+                endpoint: endpoint.redacted, channel: channel)
+            {
                 throw note(error)
             }
-            let returned = AMQPReturnedMessage(replyCode: replyCode, replyText: replyText, exchange: exchange,
-                                               routingKey: routingKey,
-                                               properties: CDecode.properties(message.properties, limits: configuration.headerLimits).0,
-                                               body: CDecode.bytes(message.body))
+            let returned = AMQPReturnedMessage(
+                replyCode: replyCode, replyText: replyText, exchange: exchange,
+                routingKey: routingKey,
+                properties: CDecode.properties(message.properties, limits: configuration.headerLimits).0,
+                body: CDecode.bytes(message.body))
             amqp_destroy_message(&message)
             return .returned(returned)
         case AMQP_BASIC_CANCEL_METHOD:
             let cancel = method.decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
             return .consumerCancelled(consumerTag: CDecode.string(cancel.consumer_tag))
         case AMQP_CHANNEL_CLOSE_METHOD, AMQP_CONNECTION_CLOSE_METHOD:
-            throw note(Self.serverClose(method: method, state: state, operation: "nextEvent",
-                                        endpoint: endpoint.redacted, channel: frame.channel))
+            throw note(
+                Self.serverClose(
+                    method: method, state: state, operation: "nextEvent",
+                    endpoint: endpoint.redacted, channel: frame.channel))
         default:
             // connection.blocked/unblocked (not advertised), stray *-ok replies: nothing to do.
             return nil

@@ -38,8 +38,10 @@ public final class AMQPConnection {
     /// Connects to the first node that answers, trying `configuration.endpoints` in order from
     /// `startIndex` (wrapping around), logs in and opens channel 1. `beforeEachNode` runs before each node is
     /// tried (each try may block up to `connectTimeout`): a caller reports liveness there.
-    public init(configuration: AMQPConfiguration, startIndex: Int = 0, generation: UInt64 = 0,
-                beforeEachNode: () -> Void = {}) throws {
+    public init(
+        configuration: AMQPConfiguration, startIndex: Int = 0, generation: UInt64 = 0,
+        beforeEachNode: () -> Void = {}
+    ) throws {
         guard !configuration.endpoints.isEmpty else {
             throw AMQPError(code: .invalidArgument, operation: "connect", detail: "no endpoints configured")
         }
@@ -66,7 +68,8 @@ public final class AMQPConnection {
         }
         var error = failures.last!
         if count > 1 {
-            error.detail = "all \(count) nodes failed; first: \(failures[0]); last: " + (error.detail ?? error.code.rawValue)
+            error.detail =
+                "all \(count) nodes failed; first: \(failures[0]); last: " + (error.detail ?? error.code.rawValue)
         }
         throw error
     }
@@ -83,7 +86,8 @@ public final class AMQPConnection {
     static func open(endpoint: AMQPEndpoint, configuration: AMQPConfiguration) throws -> amqp_connection_state_t {
         let redactedEndpoint = endpoint.redacted
         guard let state = amqp_new_connection() else {
-            throw AMQPError(code: .connectionFailed, operation: "connect", endpoint: redactedEndpoint, detail: "out of memory")
+            throw AMQPError(
+                code: .connectionFailed, operation: "connect", endpoint: redactedEndpoint, detail: "out of memory")
         }
         var success = false
         defer { if !success { amqp_destroy_connection(state) } }
@@ -93,17 +97,21 @@ public final class AMQPConnection {
         if endpoint.useTLS {
             socket = amqp_ssl_socket_new(state)
             guard let socket else {
-                throw AMQPError(code: .tls, operation: "connect", endpoint: redactedEndpoint, detail: "cannot create a TLS socket")
+                throw AMQPError(
+                    code: .tls, operation: "connect", endpoint: redactedEndpoint, detail: "cannot create a TLS socket")
             }
             try configureTLS(socket: socket, options: configuration.tls, arena: arena, endpoint: redactedEndpoint)
         } else {
             socket = amqp_tcp_socket_new(state)
         }
         guard let socket else {
-            throw AMQPError(code: .connectionFailed, operation: "connect", endpoint: redactedEndpoint, detail: "cannot create a socket")
+            throw AMQPError(
+                code: .connectionFailed, operation: "connect", endpoint: redactedEndpoint,
+                detail: "cannot create a socket")
         }
         var connectTimeout = configuration.connectTimeout.timeval
-        let status = amqp_socket_open_noblock(socket, arena.cString(endpoint.host), Int32(endpoint.port), &connectTimeout)
+        let status = amqp_socket_open_noblock(
+            socket, arena.cString(endpoint.host), Int32(endpoint.port), &connectTimeout)
         guard status == AMQP_STATUS_OK.rawValue else {
             var error = libraryError(status, operation: "connect", endpoint: redactedEndpoint)
             if error.code != .tls { error.code = .connectionFailed }
@@ -130,9 +138,10 @@ public final class AMQPConnection {
         ]
         var properties = arena.table(clientProperties)
         let heartbeat = Int32(clamping: max(0, min(configuration.heartbeatSeconds, Int(UInt16.max))))
-        let login = peduli_amqp_login_plain(state, arena.cString(endpoint.vhost), 0, Int32(clamping: configuration.frameMax),
-                                            heartbeat, &properties, arena.cString(endpoint.user),
-                                            arena.cString(endpoint.password))
+        let login = peduli_amqp_login_plain(
+            state, arena.cString(endpoint.vhost), 0, Int32(clamping: configuration.frameMax),
+            heartbeat, &properties, arena.cString(endpoint.user),
+            arena.cString(endpoint.password))
         withExtendedLifetime(arena) {}
         if let error = replyError(login, state: state, operation: "login", endpoint: redactedEndpoint, channel: 0) {
             var error = error
@@ -145,7 +154,9 @@ public final class AMQPConnection {
             throw error
         }
         amqp_channel_open(state, 1)
-        if let error = replyError(amqp_get_rpc_reply(state), state: state, operation: "channel.open", endpoint: redactedEndpoint, channel: 1) {
+        if let error = replyError(
+            amqp_get_rpc_reply(state), state: state, operation: "channel.open", endpoint: redactedEndpoint, channel: 1)
+        {
             throw error
         }
         success = true
@@ -155,24 +166,28 @@ public final class AMQPConnection {
     static func configureTLS(socket: OpaquePointer, options: AMQPTLSOptions, arena: CArena, endpoint: String) throws {
         func check(_ status: Int32, _ what: String) throws {
             guard status == AMQP_STATUS_OK.rawValue else {
-                throw AMQPError(code: .tls, operation: "connect", endpoint: endpoint,
-                                libraryStatus: String(cString: amqp_error_string2(status)), detail: what)
+                throw AMQPError(
+                    code: .tls, operation: "connect", endpoint: endpoint,
+                    libraryStatus: String(cString: amqp_error_string2(status)), detail: what)
             }
         }
         if options.verifyPeer && options.caFile == nil {
-            throw AMQPError(code: .invalidArgument, operation: "connect", endpoint: endpoint,
-                            detail: "TLS peer verification needs a CA file (librabbitmq 0.11 loads no system CAs)")
+            throw AMQPError(
+                code: .invalidArgument, operation: "connect", endpoint: endpoint,
+                detail: "TLS peer verification needs a CA file (librabbitmq 0.11 loads no system CAs)")
         }
         if (options.certificateFile == nil) != (options.keyFile == nil) {
-            throw AMQPError(code: .invalidArgument, operation: "connect", endpoint: endpoint,
-                            detail: "a TLS client certificate needs both the certificate and the key file")
+            throw AMQPError(
+                code: .invalidArgument, operation: "connect", endpoint: endpoint,
+                detail: "a TLS client certificate needs both the certificate and the key file")
         }
         try check(amqp_ssl_socket_set_ssl_versions(socket, AMQP_TLSv1_2, AMQP_TLSvLATEST), "set TLS 1.2 minimum")
         if let ca = options.caFile {
             try check(amqp_ssl_socket_set_cacert(socket, arena.cString(ca)), "load CA file")
         }
         if let cert = options.certificateFile, let key = options.keyFile {
-            try check(amqp_ssl_socket_set_key(socket, arena.cString(cert), arena.cString(key)), "load client certificate/key")
+            try check(
+                amqp_ssl_socket_set_key(socket, arena.cString(cert), arena.cString(key)), "load client certificate/key")
         }
         amqp_ssl_socket_set_verify_peer(socket, options.verifyPeer ? 1 : 0)
         amqp_ssl_socket_set_verify_hostname(socket, options.verifyHostname ? 1 : 0)
@@ -189,12 +204,14 @@ public final class AMQPConnection {
 
     func usableState(_ operation: @autoclosure () -> String) throws -> amqp_connection_state_t {
         guard let state, !broken else {
-            throw AMQPError(code: .connectionClosed, operation: operation(), endpoint: endpoint.redacted,
-                            detail: "the connection is closed; open a new one")
+            throw AMQPError(
+                code: .connectionClosed, operation: operation(), endpoint: endpoint.redacted,
+                detail: "the connection is closed; open a new one")
         }
         guard channelOpen else {
-            throw AMQPError(code: .channelClosedByServer, operation: operation(), endpoint: endpoint.redacted,
-                            detail: "the channel was closed by the broker earlier; reopen it or reconnect")
+            throw AMQPError(
+                code: .channelClosedByServer, operation: operation(), endpoint: endpoint.redacted,
+                detail: "the channel was closed by the broker earlier; reopen it or reconnect")
         }
         return state
     }
@@ -205,8 +222,10 @@ public final class AMQPConnection {
         amqp_maybe_release_buffers(state)
         let arena = CArena()
         let result = withExtendedLifetime(arena) { call(state, arena) }
-        if let error = Self.replyError(amqp_get_rpc_reply(state), state: state, operation: operation,
-                                       endpoint: endpoint.redacted, channel: channel) {
+        if let error = Self.replyError(
+            amqp_get_rpc_reply(state), state: state, operation: operation,
+            endpoint: endpoint.redacted, channel: channel)
+        {
             throw note(error)
         }
         return result
@@ -230,8 +249,10 @@ public final class AMQPConnection {
         guard !channelOpen else { return }
         amqp_maybe_release_buffers(state)
         amqp_channel_open(state, channel)
-        if let error = Self.replyError(amqp_get_rpc_reply(state), state: state, operation: "reopenChannel",
-                                       endpoint: endpoint.redacted, channel: channel) {
+        if let error = Self.replyError(
+            amqp_get_rpc_reply(state), state: state, operation: "reopenChannel",
+            endpoint: endpoint.redacted, channel: channel)
+        {
             throw note(error)
         }
         channelOpen = true

@@ -56,8 +56,10 @@ public struct AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Anything else worth knowing (never personal data or secrets).
     public var detail: String?
 
-    public init(code: Code, operation: String, endpoint: String? = nil, replyCode: UInt16? = nil,
-                replyText: String? = nil, libraryStatus: String? = nil, detail: String? = nil) {
+    public init(
+        code: Code, operation: String, endpoint: String? = nil, replyCode: UInt16? = nil,
+        replyText: String? = nil, libraryStatus: String? = nil, detail: String? = nil
+    ) {
         self.code = code
         self.operation = operation
         self.endpoint = endpoint
@@ -71,7 +73,7 @@ public struct AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isConnectionLost: Bool {
         switch code {
         case .connectionFailed, .socketError, .heartbeatTimeout, .connectionClosedByServer, .connectionClosed,
-             .protocolError:
+            .protocolError:
             return true
         case .timeout:
             // A timed-out RPC leaves the protocol state unknown; librabbitmq requires a new connection.
@@ -86,8 +88,11 @@ public struct AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// rebuild from scratch. (A channel error on a declare is usually a configuration error though,
     /// which reconnecting does not fix: see `AMQPReconnectingConnection`.)
     public var requiresReconnect: Bool {
-        isConnectionLost || [.channelClosedByServer, .preconditionFailed, .notFound, .accessRefused,
-                             .resourceLocked].contains(code)
+        isConnectionLost
+            || [
+                .channelClosedByServer, .preconditionFailed, .notFound, .accessRefused,
+                .resourceLocked,
+            ].contains(code)
     }
 
     public var description: String {

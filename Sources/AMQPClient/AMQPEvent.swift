@@ -16,8 +16,10 @@ public struct AMQPDelivery: Sendable, Equatable {
     /// `headerLimits`. Never holds header content.
     public var headersDropped: String?
 
-    public init(deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String, consumerTag: String,
-                properties: AMQPProperties, body: [UInt8], generation: UInt64 = 0, headersDropped: String? = nil) {
+    public init(
+        deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String, consumerTag: String,
+        properties: AMQPProperties, body: [UInt8], generation: UInt64 = 0, headersDropped: String? = nil
+    ) {
         self.headersDropped = headersDropped
         self.deliveryTag = deliveryTag
         self.redelivered = redelivered
@@ -54,8 +56,10 @@ public struct AMQPReturnedMessage: Sendable, Equatable {
     public var properties: AMQPProperties
     public var body: [UInt8]
 
-    public init(replyCode: UInt16, replyText: String, exchange: String, routingKey: String,
-                properties: AMQPProperties, body: [UInt8]) {
+    public init(
+        replyCode: UInt16, replyText: String, exchange: String, routingKey: String,
+        properties: AMQPProperties, body: [UInt8]
+    ) {
         self.replyCode = replyCode
         self.replyText = replyText
         self.exchange = exchange

@@ -31,11 +31,13 @@ public final class AMQPReconnectingConnection {
     ///     that no reconnect fixes: it is rethrown.
     ///   - sleep: injected for tests; by default blocks the thread.
     ///   - random: source of jitter in 0..<1.
-    public init(configuration: AMQPConfiguration, backoff: Backoff = Backoff(),
-                logger: Logger = Logger(label: "peduli.amqp"),
-                sleep: @escaping (Duration) -> Void = AMQPReconnectingConnection.blockingSleepDefault,
-                random: @escaping () -> Double = { Double.random(in: 0..<1) },
-                setUp: @escaping (AMQPConnection) throws -> Void) {
+    public init(
+        configuration: AMQPConfiguration, backoff: Backoff = Backoff(),
+        logger: Logger = Logger(label: "peduli.amqp"),
+        sleep: @escaping (Duration) -> Void = AMQPReconnectingConnection.blockingSleepDefault,
+        random: @escaping () -> Double = { Double.random(in: 0..<1) },
+        setUp: @escaping (AMQPConnection) throws -> Void
+    ) {
         self.configuration = configuration
         self.backoff = backoff
         self.logger = logger
@@ -59,8 +61,9 @@ public final class AMQPReconnectingConnection {
                 throw AMQPError(code: .connectionClosed, operation: "reconnect", detail: "stopped before connecting")
             }
             do {
-                let candidate = try AMQPConnection(configuration: configuration, startIndex: nextStartIndex,
-                                                   generation: generation + 1, beforeEachNode: onProgress)
+                let candidate = try AMQPConnection(
+                    configuration: configuration, startIndex: nextStartIndex,
+                    generation: generation + 1, beforeEachNode: onProgress)
                 do {
                     try setUp(candidate)
                 } catch {
@@ -69,13 +72,18 @@ public final class AMQPReconnectingConnection {
                 }
                 generation += 1
                 connection = candidate
-                logger.info("AMQP connected", metadata: ["endpoint": "\(candidate.endpoint.redacted)",
-                                                         "generation": "\(generation)"])
+                logger.info(
+                    "AMQP connected",
+                    metadata: [
+                        "endpoint": "\(candidate.endpoint.redacted)",
+                        "generation": "\(generation)",
+                    ])
                 return candidate
             } catch let error as AMQPError where Self.isRetryable(error) {
                 let delay = backoff.delay(attempt: attempt, random: random())
-                logger.warning("AMQP connect failed; retrying",
-                               metadata: ["error": "\(error)", "attempt": "\(attempt + 1)", "delay": "\(delay)"])
+                logger.warning(
+                    "AMQP connect failed; retrying",
+                    metadata: ["error": "\(error)", "attempt": "\(attempt + 1)", "delay": "\(delay)"])
                 attempt += 1
                 sleepInterruptibly(delay, shouldStop: shouldStop)
             }
@@ -86,8 +94,12 @@ public final class AMQPReconnectingConnection {
     /// the one that failed, so a dead node is not tried first again.
     public func connectionLost(_ error: Error) {
         if let connection {
-            logger.warning("AMQP connection lost", metadata: ["error": "\(error)",
-                                                              "endpoint": "\(connection.endpoint.redacted)"])
+            logger.warning(
+                "AMQP connection lost",
+                metadata: [
+                    "error": "\(error)",
+                    "endpoint": "\(connection.endpoint.redacted)",
+                ])
             nextStartIndex = connection.endpointIndex + 1
             connection.close()
         }

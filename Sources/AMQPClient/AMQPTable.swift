@@ -109,11 +109,13 @@ public struct AMQPProperties: Sendable, Equatable, Hashable {
     public var appId: String?
     public var clusterId: String?
 
-    public init(contentType: String? = nil, contentEncoding: String? = nil, headers: AMQPTable? = nil,
-                deliveryMode: UInt8? = nil, priority: UInt8? = nil, correlationId: String? = nil,
-                replyTo: String? = nil, expiration: String? = nil, messageId: String? = nil,
-                timestamp: UInt64? = nil, type: String? = nil, userId: String? = nil, appId: String? = nil,
-                clusterId: String? = nil) {
+    public init(
+        contentType: String? = nil, contentEncoding: String? = nil, headers: AMQPTable? = nil,
+        deliveryMode: UInt8? = nil, priority: UInt8? = nil, correlationId: String? = nil,
+        replyTo: String? = nil, expiration: String? = nil, messageId: String? = nil,
+        timestamp: UInt64? = nil, type: String? = nil, userId: String? = nil, appId: String? = nil,
+        clusterId: String? = nil
+    ) {
         self.contentType = contentType
         self.contentEncoding = contentEncoding
         self.headers = headers

@@ -20,8 +20,9 @@ public enum AMQPWireCodec {
         }
         withExtendedLifetime(arena) {}
         guard status == 0 else {
-            throw AMQPError(code: .invalidArgument, operation: "encode table",
-                            libraryStatus: String(cString: amqp_error_string2(status)))
+            throw AMQPError(
+                code: .invalidArgument, operation: "encode table",
+                libraryStatus: String(cString: amqp_error_string2(status)))
         }
         return Array(buffer[..<offset])
     }
@@ -37,8 +38,9 @@ public enum AMQPWireCodec {
             amqp_decode_table(amqp_bytes_t(len: raw.count, bytes: raw.baseAddress), &pool, &table, &offset)
         }
         guard status == 0 else {
-            throw AMQPError(code: .protocolError, operation: "decode table",
-                            libraryStatus: String(cString: amqp_error_string2(status)))
+            throw AMQPError(
+                code: .protocolError, operation: "decode table",
+                libraryStatus: String(cString: amqp_error_string2(status)))
         }
         var budget = CDecode.Budget(limits: CDecode.trustedLimits)
         guard let decoded = CDecode.table(table, depth: 1, budget: &budget) else {

@@ -29,8 +29,10 @@ public enum AMQPWireSize {
     /// The content header's properties, or nil when a short string property is over 255 bytes (unencodable).
     public static func properties(_ p: AMQPProperties) -> Int? {
         var size = 2  // property flags
-        for text in [p.contentType, p.contentEncoding, p.correlationId, p.replyTo, p.expiration, p.messageId,
-                     p.type, p.userId, p.appId, p.clusterId] {
+        for text in [
+            p.contentType, p.contentEncoding, p.correlationId, p.replyTo, p.expiration, p.messageId,
+            p.type, p.userId, p.appId, p.clusterId,
+        ] {
             guard let text else { continue }
             let count = text.utf8.count
             if count > 255 { return nil }

@@ -1,9 +1,9 @@
 internal import PeduliBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Capped exponential backoff with jitter, for reconnects. Pure: the random number comes in, so
@@ -19,8 +19,10 @@ public struct Backoff: Sendable, Equatable {
     /// `[base * (1 - jitter), base]`.
     public var jitter: Double
 
-    public init(initial: Duration = .milliseconds(100), maximum: Duration = .seconds(30), multiplier: Double = 2,
-                jitter: Double = 0.5) {
+    public init(
+        initial: Duration = .milliseconds(100), maximum: Duration = .seconds(30), multiplier: Double = 2,
+        jitter: Double = 0.5
+    ) {
         self.initial = initial
         self.maximum = maximum
         self.multiplier = max(1, multiplier)

@@ -1,9 +1,9 @@
 internal import CRabbitMQ
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Owns every C buffer built for one librabbitmq call. librabbitmq only borrows the bytes of
@@ -204,7 +204,8 @@ enum CDecode {
     }
 
     /// The properties, with the headers only when they keep within `limits`; otherwise `dropped` says why.
-    static func properties(_ c: amqp_basic_properties_t, limits: AMQPHeaderLimits) -> (AMQPProperties, dropped: String?) {
+    static func properties(_ c: amqp_basic_properties_t, limits: AMQPHeaderLimits) -> (AMQPProperties, dropped: String?)
+    {
         var p = properties(c, headers: false)
         guard c._flags & UInt32(AMQP_BASIC_HEADERS_FLAG) != 0 else { return (p, nil) }
         var budget = Budget(limits: limits)

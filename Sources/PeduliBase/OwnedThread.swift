@@ -15,7 +15,9 @@ public final class OwnedThread: @unchecked Sendable {
 
     /// Starts `body` at once. `stackSize`: 1 MiB suits the database and scheduler loops; a thread that reads
     /// AMQP frames needs `AMQPConfiguration.threadStackSize` (librabbitmq decodes nested headers recursively).
-    public init(name: String? = nil, stackSize: Int = OwnedThread.defaultStackSize, _ body: @escaping @Sendable () -> Void) {
+    public init(
+        name: String? = nil, stackSize: Int = OwnedThread.defaultStackSize, _ body: @escaping @Sendable () -> Void
+    ) {
         let thread = Thread { [self] in
             body()
             let toResume = lock.withLock { () -> [CheckedContinuation<Void, Never>] in

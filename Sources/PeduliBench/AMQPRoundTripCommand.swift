@@ -2,9 +2,9 @@ import AMQPClient
 import ArgumentParser
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Publishes N persistent messages with publisher confirms to a fresh queue, then consumes them
@@ -61,9 +61,11 @@ struct AMQPRoundTripCommand: ParsableCommand {
         let start = clock.now
         var nacked: [UInt64] = []
         for i in 1...count {
-            try publisher.publish(exchange: "", routingKey: queue, body: body,
-                                  properties: AMQPProperties(deliveryMode: AMQPProperties.persistentDeliveryMode,
-                                                             messageId: String(i)))
+            try publisher.publish(
+                exchange: "", routingKey: queue, body: body,
+                properties: AMQPProperties(
+                    deliveryMode: AMQPProperties.persistentDeliveryMode,
+                    messageId: String(i)))
             if i % confirmWindow == 0 { nacked += try publisher.waitForConfirms(timeout: .seconds(60)) }
         }
         nacked += try publisher.waitForConfirms(timeout: .seconds(60))
@@ -99,7 +101,9 @@ struct AMQPRoundTripCommand: ParsableCommand {
         func ms(_ d: Duration) -> String {
             String(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
         }
-        print("amqp-roundtrip: \(count) persistent messages of \(size) B, \(queueType) queue, confirm window \(confirmWindow), prefetch \(prefetch), ack every \(ackEvery)")
+        print(
+            "amqp-roundtrip: \(count) persistent messages of \(size) B, \(queueType) queue, confirm window \(confirmWindow), prefetch \(prefetch), ack every \(ackEvery)"
+        )
         print("publish (confirmed): \(ms(published - start)) ms, \(rate(published - start)) msgs/s")
         print("consume (acked):     \(ms(done - published)) ms, \(rate(done - published)) msgs/s")
         print("round trip:          \(ms(done - start)) ms, \(rate(done - start)) msgs/s")

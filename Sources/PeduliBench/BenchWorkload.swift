@@ -67,8 +67,10 @@ struct BenchWorkload {
     private var queued: [BenchMessage] = []
     private var cache: [Int: SampleWorkload.Registration] = [:]
 
-    init(runID: String, rosterSize: Int, invalidShare: Double, hostileShare: Double, unauthorizedKind: Bool,
-         portalUser: String, registrationOffset: Int, seed: UInt64, reference: Date) {
+    init(
+        runID: String, rosterSize: Int, invalidShare: Double, hostileShare: Double, unauthorizedKind: Bool,
+        portalUser: String, registrationOffset: Int, seed: UInt64, reference: Date
+    ) {
         self.samples = SampleWorkload(reference: reference)
         self.rosterSize = rosterSize
         self.runID = runID
@@ -82,7 +84,8 @@ struct BenchWorkload {
 
     static let registrationRejections = [
         "invalid_nik", "age_above_limit", "unknown_sponsor", "excluded_work_status", "outside_programme_area",
-        "missing_field", "invalid_type", "not_actively_working", "invalid_phone", "unknown_occupation", "ineligible_occupation",
+        "missing_field", "invalid_type", "not_actively_working", "invalid_phone", "unknown_occupation",
+        "ineligible_occupation",
     ]
     static let paymentRejections = ["amount_mismatch", "invalid_months", "invalid_value", "unknown_sponsor"]
     static let deadLetterKinds = [
@@ -111,13 +114,20 @@ struct BenchWorkload {
         return r
     }
 
-    private func make(_ seq: Int, _ key: String, _ json: JSONValue, _ expectation: Expectation, _ kind: String) -> BenchMessage {
-        BenchMessage(seq: seq, routingKey: key, body: json.canonicalJSON(), messageID: messageID(seq),
-                     contentType: "application/json", userID: portalUser, expectation: expectation, kind: kind)
+    private func make(
+        _ seq: Int, _ key: String, _ json: JSONValue, _ expectation: Expectation, _ kind: String
+    ) -> BenchMessage {
+        BenchMessage(
+            seq: seq, routingKey: key, body: json.canonicalJSON(), messageID: messageID(seq),
+            contentType: "application/json", userID: portalUser, expectation: expectation, kind: kind)
     }
 
-    private mutating func pickInvalid() -> Bool { invalidShare > 0 && Double.random(in: 0..<1, using: &rng) < invalidShare }
-    private mutating func pickHostile() -> Bool { hostileShare > 0 && Double.random(in: 0..<1, using: &rng) < hostileShare }
+    private mutating func pickInvalid() -> Bool {
+        invalidShare > 0 && Double.random(in: 0..<1, using: &rng) < invalidShare
+    }
+    private mutating func pickHostile() -> Bool {
+        hostileShare > 0 && Double.random(in: 0..<1, using: &rng) < hostileShare
+    }
 
     /// The next registration command (or a dead-letter/hostile variant of one).
     mutating func nextRegistration() -> BenchMessage {
@@ -140,7 +150,8 @@ struct BenchWorkload {
         switch kind {
         case "invalid_nik": b = b.setting("worker.nik", to: .string("12345"))
         case "age_above_limit": b = b.setting("worker.birth_date", to: .string("1950-01-01"))
-        case "unknown_sponsor": b = b.setting("sponsor.nip", to: .string(samples.sponsor(rosterSize + 1000 + index % 5000).nip))
+        case "unknown_sponsor":
+            b = b.setting("sponsor.nip", to: .string(samples.sponsor(rosterSize + 1000 + index % 5000).nip))
         case "excluded_work_status": b = b.setting("worker.work_status", to: .string("employee"))
         case "outside_programme_area": b = b.setting("worker.work_location.kecamatan", to: .string("337501"))
         case "missing_field": b = b.setting("worker.name", to: nil)
@@ -160,8 +171,9 @@ struct BenchWorkload {
         let regIndex = payable[payableHead]
         payableHead += 1
         let r = registrationSample(regIndex)
-        let p = samples.payment(registrationOffset + paymentIndex, for: r, payer: sponsor(regIndex &* 31 &+ 7),
-                                months: [1, 3, 6, 12][paymentIndex % 4])
+        let p = samples.payment(
+            registrationOffset + paymentIndex, for: r, payer: sponsor(regIndex &* 31 &+ 7),
+            months: [1, 3, 6, 12][paymentIndex % 4])
         paymentIndex += 1
         let seq = nextSeq()
         if pickHostile() { return hostile(seq, base: p.body) }
@@ -199,7 +211,9 @@ struct BenchWorkload {
             let other = key == "registration.submit" ? "family" : "teller"
             let alt = "verified_data" == other ? "neighbourhood" : "verified_data"
             var second = make(nextSeq(), key, body.setting(field, to: .string(other)), .either, "conflicting_duplicate")
-            if body.objectValue?[field] == .string(other) { second.body = body.setting(field, to: .string(alt)).canonicalJSON() }
+            if body.objectValue?[field] == .string(other) {
+                second.body = body.setting(field, to: .string(alt)).canonicalJSON()
+            }
             queued.append(second)
         }
         return m
@@ -227,16 +241,23 @@ struct BenchWorkload {
         case "deep_nesting":
             let depth = Int.random(in: 65...20_000, using: &rng)
             if Bool.random(using: &rng) {
-                m.body = Array(repeating: UInt8(ascii: "["), count: depth) + Array(repeating: UInt8(ascii: "]"), count: depth)
+                m.body =
+                    Array(repeating: UInt8(ascii: "["), count: depth)
+                    + Array(repeating: UInt8(ascii: "]"), count: depth)
             } else {
-                m.body = Array(String(repeating: "{\"a\":", count: depth).utf8) + [UInt8(ascii: "1")]
+                m.body =
+                    Array(String(repeating: "{\"a\":", count: depth).utf8) + [UInt8(ascii: "1")]
                     + Array(repeating: UInt8(ascii: "}"), count: depth)
             }
         case "huge_numbers":
-            let huge: [JSONValue] = [.number("1e400"), .number("123456789012345678901234567890"), .number("-0.0000001"),
-                                     .number("9223372036854775808")]
+            let huge: [JSONValue] = [
+                .number("1e400"), .number("123456789012345678901234567890"), .number("-0.0000001"),
+                .number("9223372036854775808"),
+            ]
             var b = base
-            for f in ["months", "amount", "schema_version", "registration_id", "worker.actively_working", "submitted_at"] {
+            for f in [
+                "months", "amount", "schema_version", "registration_id", "worker.actively_working", "submitted_at",
+            ] {
                 b = b.setting(f, to: huge.randomElement(using: &rng)!)
             }
             m.body = b.canonicalJSON()
@@ -247,7 +268,8 @@ struct BenchWorkload {
             m.body = bytes
         case "wrong_types":
             m.body = Self.mapLeaves(base) { v, rng in
-                [JSONValue.array([v]), .bool(true), .null, .object(JSONObject([("x", v)])), .int(0)].randomElement(using: &rng)!
+                [JSONValue.array([v]), .bool(true), .null, .object(JSONObject([("x", v)])), .int(0)].randomElement(
+                    using: &rng)!
             }(&rng).canonicalJSON()
         default:
             m.body = Self.mapLeaves(base) { v, rng in
@@ -260,7 +282,8 @@ struct BenchWorkload {
 
     private mutating func envelopeAttack(_ seq: Int, base: JSONValue) -> BenchMessage {
         let isPayment = base.objectValue?["payment_id"] != nil
-        let kinds = isPayment
+        let kinds =
+            isPayment
             ? ["deep_headers", "wide_headers", "large_headers"]
             : ["deep_headers", "wide_headers", "large_headers", "nul_address", "long_address", "control_sponsor_unit"]
         let kind = kinds.randomElement(using: &rng)!
@@ -274,7 +297,8 @@ struct BenchWorkload {
             }
             m.headers = ["deep": value]
         case "wide_headers":
-            m.headers = AMQPTable((0..<Int.random(in: 257...2_000, using: &rng)).map { .init(key: "w\($0)", value: .int32(1)) })
+            m.headers = AMQPTable(
+                (0..<Int.random(in: 257...2_000, using: &rng)).map { .init(key: "w\($0)", value: .int32(1)) })
         case "large_headers":
             m.headers = ["large": .string(String(repeating: "h", count: Int.random(in: 16_500...100_000, using: &rng)))]
         case "nul_address":
@@ -291,7 +315,9 @@ struct BenchWorkload {
         return m
     }
 
-    private static func mapLeaves(_ v: JSONValue, _ f: @escaping (JSONValue, inout SplitMix64) -> JSONValue)
+    private static func mapLeaves(
+        _ v: JSONValue, _ f: @escaping (JSONValue, inout SplitMix64) -> JSONValue
+    )
         -> (inout SplitMix64) -> JSONValue
     {
         { rng in

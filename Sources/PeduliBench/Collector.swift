@@ -87,8 +87,10 @@ final class Collector: @unchecked Sendable {
     let done = DispatchSemaphore(value: 0)
     let ready = DispatchSemaphore(value: 0)
 
-    init(configuration: AMQPConfiguration, runID: String, state: RunState,
-         eventsExchange: String = "peduli.events", deadExchange: String = "peduli.dead") {
+    init(
+        configuration: AMQPConfiguration, runID: String, state: RunState,
+        eventsExchange: String = "peduli.events", deadExchange: String = "peduli.dead"
+    ) {
         self.configuration = configuration
         self.runID = runID
         self.state = state
@@ -173,9 +175,12 @@ final class Collector: @unchecked Sendable {
     }
 
     private func handle(_ d: AMQPDelivery) {
-        if d.exchange == deadExchange || d.properties.headers?["x-peduli-reason"] != nil || d.properties.headers?["x-death"] != nil {
+        if d.exchange == deadExchange || d.properties.headers?["x-peduli-reason"] != nil
+            || d.properties.headers?["x-death"] != nil
+        {
             // A copy parked for its headers has them replaced: the message id still names the command.
-            let seq = d.properties.headers?["x-bench-seq"]?.int64Value.map { Int($0) }
+            let seq =
+                d.properties.headers?["x-bench-seq"]?.int64Value.map { Int($0) }
                 ?? d.properties.messageId.flatMap { BenchWorkload.seq(fromCorrelation: $0, runID: runID) }
             let reason = d.properties.headers?["x-peduli-reason"]?.stringValue ?? "x-death"
             state.outcome(seq: seq, code: 3, type: "parked", id: d.properties.messageId ?? "-", reason: reason)
@@ -183,7 +188,8 @@ final class Collector: @unchecked Sendable {
         }
         let type = d.properties.type ?? d.routingKey
         let seq = d.properties.correlationId.flatMap { BenchWorkload.seq(fromCorrelation: $0, runID: runID) }
-        let code: UInt8 = type.hasSuffix(".rejected") ? 2 : (type.hasPrefix("registration.") || type.hasPrefix("payment.")) ? 1 : 0
+        let code: UInt8 =
+            type.hasSuffix(".rejected") ? 2 : (type.hasPrefix("registration.") || type.hasPrefix("payment.")) ? 1 : 0
         if code == 0 {
             state.outcome(seq: nil, code: 0, type: type, id: d.properties.messageId ?? "-", reason: nil)
             return

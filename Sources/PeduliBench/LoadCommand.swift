@@ -19,7 +19,10 @@ struct LoadCommand: ParsableCommand {
     var mode: String = "backlog"
     @Option(help: "Share of invalid commands (every rejection and dead-letter kind).") var invalidShare: Double = 0
     @Option(help: "Share of hostile (fuzzed) bodies.") var hostileShare: Double = 0
-    @Flag(help: "The worker has security.allowed_publishers set: also send messages without user_id (unauthorized_publisher).")
+    @Flag(
+        help:
+            "The worker has security.allowed_publishers set: also send messages without user_id (unauthorized_publisher)."
+    )
     var allowedPublishersSet = false
     @Option(help: "Commands per second; 0: as fast as confirms allow.") var rate: Double = 0
     @Option(help: "Publisher-confirm window.") var window: Int = 2_000
@@ -30,9 +33,11 @@ struct LoadCommand: ParsableCommand {
     var paymentLag: Int = 2_000
     @Option(help: "Seed of the generator.") var seed: UInt64 = 42
     @Option(help: "Give up when no outcome arrived for this many seconds.") var idleTimeout: Double = 60
-    @Option(help: "Portal broker URL(s); default $PEDULI_BENCH_AMQP_URL, then $PEDULI_TEST_AMQP_PORTAL_URL.") var url: String?
+    @Option(help: "Portal broker URL(s); default $PEDULI_BENCH_AMQP_URL, then $PEDULI_TEST_AMQP_PORTAL_URL.") var url:
+        String?
     @Option(help: "Write the result as JSON to this file.") var json: String?
-    @Option(help: "Write every publication and outcome (TSV) to this file, for the fault-run checker.") var record: String?
+    @Option(help: "Write every publication and outcome (TSV) to this file, for the fault-run checker.") var record:
+        String?
     @Option(help: "A label for the result (scenario name).") var label: String = "load"
     @Option(help: "Queue type of the run's own event and dead-letter queues (quorum for a cluster run).")
     var collectorQueueType: String = "classic"
@@ -55,9 +60,10 @@ struct LoadCommand: ParsableCommand {
         let runID = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let reference = Date()
         func workload() -> BenchWorkload {
-            BenchWorkload(runID: runID, rosterSize: roster, invalidShare: invalidShare, hostileShare: hostileShare,
-                          unauthorizedKind: allowedPublishersSet, portalUser: user, registrationOffset: offset,
-                          seed: seed, reference: reference)
+            BenchWorkload(
+                runID: runID, rosterSize: roster, invalidShare: invalidShare, hostileShare: hostileShare,
+                unauthorizedKind: allowedPublishersSet, portalUser: user, registrationOffset: offset,
+                seed: seed, reference: reference)
         }
 
         // Subscribe first, so no event is missed.
@@ -126,9 +132,13 @@ struct LoadCommand: ParsableCommand {
             let n = published - before
             // Wall-clock bounds, so samples taken outside (CPU per process in scripts/bench-scenario) can be
             // cut to the phase.
-            phases.append(["name": name, "commands": n, "seconds": seconds, "commands_per_second": Double(n) / seconds,
-                           "complete": complete, "started_at_unix": startedAt, "ended_at_unix": startedAt + seconds])
-            print("phase \(name): \(n) commands in \(String(format: "%.2f", seconds)) s = \(Int(Double(n) / seconds)) commands/s\(complete ? "" : " (INCOMPLETE)")")
+            phases.append([
+                "name": name, "commands": n, "seconds": seconds, "commands_per_second": Double(n) / seconds,
+                "complete": complete, "started_at_unix": startedAt, "ended_at_unix": startedAt + seconds,
+            ])
+            print(
+                "phase \(name): \(n) commands in \(String(format: "%.2f", seconds)) s = \(Int(Double(n) / seconds)) commands/s\(complete ? "" : " (INCOMPLETE)")"
+            )
         }
 
         if mode == "backlog" {
@@ -156,7 +166,7 @@ struct LoadCommand: ParsableCommand {
             }
         }
         let end = state.inner.withLock { $0.lastOutcomeNanos }
-        Thread.sleep(forTimeInterval: 1) // late duplicates
+        Thread.sleep(forTimeInterval: 1)  // late duplicates
         collector.stop()
 
         // Compare what came back with what was expected.
@@ -175,7 +185,9 @@ struct LoadCommand: ParsableCommand {
             case .either: ok = true
             case .hostile: ok = got == 2 || got == 3
             }
-            if !ok { mismatched["\(Expectation(rawValue: s.expectations[i])!.label)->\(names[Int(got)]!)", default: 0] += 1 }
+            if !ok {
+                mismatched["\(Expectation(rawValue: s.expectations[i])!.label)->\(names[Int(got)]!)", default: 0] += 1
+            }
         }
         let seconds = Double(max(end, start + 1) - start) / 1e9
         let cps = Double(s.outcomes) / seconds
@@ -186,29 +198,47 @@ struct LoadCommand: ParsableCommand {
         print("")
         print("== \(label) (run \(runID)) ==")
         let rows: [(String, String)] = [
-            ("published", "\(published) (+\(publisher.republished) republished after \(publisher.reconnects) reconnects)"),
+            (
+                "published",
+                "\(published) (+\(publisher.republished) republished after \(publisher.reconnects) reconnects)"
+            ),
             ("outcomes (first per command)", "\(s.outcomes)"),
             ("missing", "\(missing)"),
-            ("unexpected outcomes", mismatched.isEmpty ? "0" : mismatched.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")),
+            (
+                "unexpected outcomes",
+                mismatched.isEmpty
+                    ? "0" : mismatched.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            ),
             ("duplicate deliveries", "\(s.extraEvents)"),
             ("other events (reminders, foreign)", "\(s.foreign)"),
             ("wall time first publish -> last outcome", String(format: "%.2f s", seconds)),
             ("commands/s end to end", String(format: "%.0f", cps)),
             ("broker alone msgs/s", baselineRate.map { String(format: "%.0f", $0) } ?? "-"),
             ("ratio end to end / broker alone", ratio.map { String(format: "%.3f", $0) } ?? "-"),
-            ("latency p50 / p90 / p99 / p99.9 / max (ms)",
-             String(format: "%.1f / %.1f / %.1f / %.1f / %.1f", ms(50), ms(90), ms(99), ms(99.9), Double(h.maxRecorded) / 1000)),
+            (
+                "latency p50 / p90 / p99 / p99.9 / max (ms)",
+                String(
+                    format: "%.1f / %.1f / %.1f / %.1f / %.1f", ms(50), ms(90), ms(99), ms(99.9),
+                    Double(h.maxRecorded) / 1000)
+            ),
         ]
         for (k, v) in rows { print(k.padding(toLength: 44, withPad: " ", startingAt: 0) + v) }
-        print("outcomes by type: " + s.byType.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-        print("reasons: " + s.byReason.sorted { $0.value > $1.value }.prefix(30).map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        print(
+            "outcomes by type: "
+                + s.byType.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        print(
+            "reasons: "
+                + s.byReason.sorted { $0.value > $1.value }.prefix(30).map { "\($0.key)=\($0.value)" }.joined(
+                    separator: " "))
 
         if let json {
             var result: [String: Any] = [
                 "label": label, "run_id": runID, "mode": mode, "published": published, "outcomes": s.outcomes,
                 "missing": missing, "unexpected": mismatched, "duplicate_deliveries": s.extraEvents,
                 "seconds": seconds, "commands_per_second": cps, "rate_target": rate,
-                "latency_ms": ["p50": ms(50), "p90": ms(90), "p99": ms(99), "p999": ms(99.9), "max": Double(h.maxRecorded) / 1000],
+                "latency_ms": [
+                    "p50": ms(50), "p90": ms(90), "p99": ms(99), "p999": ms(99.9), "max": Double(h.maxRecorded) / 1000,
+                ],
                 "by_type": s.byType, "by_reason": s.byReason, "phases": phases,
                 "republished": publisher.republished, "reconnects": publisher.reconnects,
                 "invalid_share": invalidShare, "hostile_share": hostileShare,
@@ -227,7 +257,9 @@ struct LoadCommand: ParsableCommand {
     /// Publishes `count` messages of the same workload to a scratch quorum queue with the same
     /// confirm window, while another connection consumes and acks them; messages/s from first
     /// publish to last ack.
-    private func brokerAlone(_ amqp: AMQPConfiguration, count: Int, runID: String, workload: BenchWorkload) throws -> Double {
+    private func brokerAlone(
+        _ amqp: AMQPConfiguration, count: Int, runID: String, workload: BenchWorkload
+    ) throws -> Double {
         let queue = "bench.baseline.\(runID)"
         let admin = try AMQPConnection(configuration: amqp)
         defer { admin.close() }
@@ -250,7 +282,9 @@ struct LoadCommand: ParsableCommand {
                 guard case .delivery(let d) = e else { continue }
                 idle = 0
                 n += 1; sinceAck += 1
-                if sinceAck >= 100 || n == count { try? c.ack(deliveryTag: d.deliveryTag, multiple: true); sinceAck = 0 }
+                if sinceAck >= 100 || n == count {
+                    try? c.ack(deliveryTag: d.deliveryTag, multiple: true); sinceAck = 0
+                }
             }
             let now = DispatchTime.now().uptimeNanoseconds
             consumed.withLock { $0 = (n, now) }
@@ -273,9 +307,10 @@ struct LoadCommand: ParsableCommand {
             } else {
                 m = gen.nextRegistration(); registrationsLeft -= 1
             }
-            let props = AMQPProperties(contentType: m.contentType, headers: ["x-bench-seq": .int64(Int64(m.seq))],
-                                       deliveryMode: 2, correlationId: gen.messageID(m.seq), messageId: m.messageID,
-                                       type: m.routingKey, userId: m.userID, appId: "peduli-bench")
+            let props = AMQPProperties(
+                contentType: m.contentType, headers: ["x-bench-seq": .int64(Int64(m.seq))],
+                deliveryMode: 2, correlationId: gen.messageID(m.seq), messageId: m.messageID,
+                type: m.routingKey, userId: m.userID, appId: "peduli-bench")
             try publisher.publish(exchange: "", routingKey: queue, body: m.body, properties: props)
             sent += 1
         }

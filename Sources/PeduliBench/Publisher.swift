@@ -9,7 +9,8 @@ final class ConfirmingPublisher {
     let window: Int
     let reconnectTimeout: Duration
     private var connection: AMQPConnection?
-    private var outstanding: [(sequence: UInt64, exchange: String, key: String, body: [UInt8], properties: AMQPProperties)] = []
+    private var outstanding:
+        [(sequence: UInt64, exchange: String, key: String, body: [UInt8], properties: AMQPProperties)] = []
     private(set) var reconnects = 0
     private(set) var republished = 0
 
@@ -78,7 +79,8 @@ final class ConfirmingPublisher {
             do {
                 let c = try connect()
                 for m in pending {
-                    let seq = try c.publish(exchange: m.exchange, routingKey: m.key, body: m.body, properties: m.properties)
+                    let seq = try c.publish(
+                        exchange: m.exchange, routingKey: m.key, body: m.body, properties: m.properties)
                     outstanding.append((seq, m.exchange, m.key, m.body, m.properties))
                 }
                 republished += pending.count

@@ -6,11 +6,13 @@ import Foundation
 /// show what the worker emitted: `tap --declare` before, `tap --show N` after (drains and deletes it).
 struct TapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tap", abstract: "Declare a queue on peduli.events and peduli.dead, or drain it and show what came.")
+        commandName: "tap",
+        abstract: "Declare a queue on peduli.events and peduli.dead, or drain it and show what came.")
 
     @Option(help: "Queue name.") var queue: String = "bench.tap"
     @Flag(help: "Declare and bind the queue.") var declare = false
-    @Option(help: "Drain the queue, print counts by type and this many sample bodies per type, delete it.") var show: Int?
+    @Option(help: "Drain the queue, print counts by type and this many sample bodies per type, delete it.") var show:
+        Int?
     @Option(help: "Broker URL; default $PEDULI_TEST_AMQP_PORTAL_URL.") var url: String?
 
     func run() throws {
@@ -40,7 +42,9 @@ struct TapCommand: ParsableCommand {
         }
         _ = try c.deleteQueue(name: queue)
         print("messages by type:")
-        for (k, v) in counts.sorted(by: { $0.key < $1.key }) { print("  " + k.padding(toLength: 40, withPad: " ", startingAt: 0) + "\(v)") }
+        for (k, v) in counts.sorted(by: { $0.key < $1.key }) {
+            print("  " + k.padding(toLength: 40, withPad: " ", startingAt: 0) + "\(v)")
+        }
         for (k, bodies) in samples.sorted(by: { $0.key < $1.key }) {
             print("sample \(k):")
             for b in bodies { print("  " + b) }

@@ -21,8 +21,10 @@ public enum Age {
     }
 
     /// The registration age rule; returns the violations (empty when the age is acceptable).
-    public static func registrationViolations(birth: JakartaDate, submittedOn: JakartaDate,
-                                              config: ProgrammeConfiguration) -> [RuleViolation] {
+    public static func registrationViolations(
+        birth: JakartaDate, submittedOn: JakartaDate,
+        config: ProgrammeConfiguration
+    ) -> [RuleViolation] {
         let months = completedMonths(birth: birth, on: submittedOn)
         if months > config.maximumAgeMonths { return [.ageAboveLimit(maximumMonths: config.maximumAgeMonths)] }
         if months < config.minimumAgeYears * 12 { return [.ageBelowMinimum(minimumYears: config.minimumAgeYears)] }

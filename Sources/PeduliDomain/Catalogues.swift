@@ -28,14 +28,17 @@ public struct Catalogues: Sendable, Equatable {
     public let kelurahan: [String: Kelurahan]
     public let occupations: [String: Occupation]
 
-    public static let fileNames = (kecamatan: "kecamatan.csv", kelurahan: "kelurahan.csv", occupations: "occupations.csv")
+    public static let fileNames = (
+        kecamatan: "kecamatan.csv", kelurahan: "kelurahan.csv", occupations: "occupations.csv"
+    )
 
     /// The catalogues compiled into the binary (generated from config/ by scripts/embed-catalogues).
     public static let builtIn: Catalogues = {
         do {
-            return try Catalogues(kecamatanCSV: EmbeddedCatalogues.kecamatan,
-                                  kelurahanCSV: EmbeddedCatalogues.kelurahan,
-                                  occupationsCSV: EmbeddedCatalogues.occupations)
+            return try Catalogues(
+                kecamatanCSV: EmbeddedCatalogues.kecamatan,
+                kelurahanCSV: EmbeddedCatalogues.kelurahan,
+                occupationsCSV: EmbeddedCatalogues.occupations)
         } catch {
             fatalError("embedded catalogues are invalid (run scripts/embed-catalogues): \(error)")
         }
@@ -46,12 +49,14 @@ public struct Catalogues: Sendable, Equatable {
         for row in try Self.rows(kecamatanCSV, file: Self.fileNames.kecamatan, header: ["code", "name"]) {
             let (code, name) = (row.fields[0], row.fields[1])
             guard code.count == 6, code.allSatisfy(\.isASCIIDigit) else {
-                throw ConfigurationError(code: "bad_row", file: Self.fileNames.kecamatan, line: row.line,
-                                         detail: "code must be 6 digits")
+                throw ConfigurationError(
+                    code: "bad_row", file: Self.fileNames.kecamatan, line: row.line,
+                    detail: "code must be 6 digits")
             }
             guard kec[code] == nil else {
-                throw ConfigurationError(code: "duplicate_code", file: Self.fileNames.kecamatan, line: row.line,
-                                         detail: "code \(code) appears twice")
+                throw ConfigurationError(
+                    code: "duplicate_code", file: Self.fileNames.kecamatan, line: row.line,
+                    detail: "code \(code) appears twice")
             }
             kec[code] = Kecamatan(code: code, name: name)
         }
@@ -59,33 +64,42 @@ public struct Catalogues: Sendable, Equatable {
         for row in try Self.rows(kelurahanCSV, file: Self.fileNames.kelurahan, header: ["code", "name", "kecamatan"]) {
             let (code, name, parent) = (row.fields[0], row.fields[1], row.fields[2])
             guard code.count == 10, code.allSatisfy(\.isASCIIDigit) else {
-                throw ConfigurationError(code: "bad_row", file: Self.fileNames.kelurahan, line: row.line,
-                                         detail: "code must be 10 digits")
+                throw ConfigurationError(
+                    code: "bad_row", file: Self.fileNames.kelurahan, line: row.line,
+                    detail: "code must be 10 digits")
             }
             guard kel[code] == nil else {
-                throw ConfigurationError(code: "duplicate_code", file: Self.fileNames.kelurahan, line: row.line,
-                                         detail: "code \(code) appears twice")
+                throw ConfigurationError(
+                    code: "duplicate_code", file: Self.fileNames.kelurahan, line: row.line,
+                    detail: "code \(code) appears twice")
             }
             guard kec[parent] != nil else {
-                throw ConfigurationError(code: "unknown_kecamatan", file: Self.fileNames.kelurahan, line: row.line,
-                                         detail: "kelurahan \(code) points at kecamatan \(parent), which is not in \(Self.fileNames.kecamatan)")
+                throw ConfigurationError(
+                    code: "unknown_kecamatan", file: Self.fileNames.kelurahan, line: row.line,
+                    detail:
+                        "kelurahan \(code) points at kecamatan \(parent), which is not in \(Self.fileNames.kecamatan)")
             }
             kel[code] = Kelurahan(code: code, name: name, kecamatanCode: parent)
         }
         var occ: [String: Occupation] = [:]
-        for row in try Self.rows(occupationsCSV, file: Self.fileNames.occupations, header: ["code", "name", "eligible"]) {
+        for row in try Self.rows(
+            occupationsCSV, file: Self.fileNames.occupations, header: ["code", "name", "eligible"])
+        {
             let (code, name, eligible) = (row.fields[0], row.fields[1], row.fields[2])
             guard !code.isEmpty else {
-                throw ConfigurationError(code: "bad_row", file: Self.fileNames.occupations, line: row.line,
-                                         detail: "empty code")
+                throw ConfigurationError(
+                    code: "bad_row", file: Self.fileNames.occupations, line: row.line,
+                    detail: "empty code")
             }
             guard eligible == "yes" || eligible == "no" else {
-                throw ConfigurationError(code: "bad_row", file: Self.fileNames.occupations, line: row.line,
-                                         detail: "eligible must be yes or no")
+                throw ConfigurationError(
+                    code: "bad_row", file: Self.fileNames.occupations, line: row.line,
+                    detail: "eligible must be yes or no")
             }
             guard occ[code] == nil else {
-                throw ConfigurationError(code: "duplicate_code", file: Self.fileNames.occupations, line: row.line,
-                                         detail: "code \(code) appears twice")
+                throw ConfigurationError(
+                    code: "duplicate_code", file: Self.fileNames.occupations, line: row.line,
+                    detail: "code \(code) appears twice")
             }
             occ[code] = Occupation(code: code, name: name, eligible: eligible == "yes")
         }
@@ -111,21 +125,24 @@ public struct Catalogues: Sendable, Equatable {
             $0.trimmingCharacters(in: .whitespaces)
         }
         guard got == header else {
-            throw ConfigurationError(code: "bad_header", file: file, line: 1,
-                                     detail: "header must be \(header.joined(separator: ","))")
+            throw ConfigurationError(
+                code: "bad_header", file: file, line: 1,
+                detail: "header must be \(header.joined(separator: ","))")
         }
         var rows: [Row] = []
         for (i, line) in lines.enumerated().dropFirst() {
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             guard !line.contains("\"") else {
-                throw ConfigurationError(code: "bad_row", file: file, line: i + 1, detail: "quoted fields are not supported")
+                throw ConfigurationError(
+                    code: "bad_row", file: file, line: i + 1, detail: "quoted fields are not supported")
             }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map {
                 $0.trimmingCharacters(in: .whitespaces)
             }
             guard fields.count == header.count else {
-                throw ConfigurationError(code: "bad_row", file: file, line: i + 1,
-                                         detail: "expected \(header.count) fields, found \(fields.count)")
+                throw ConfigurationError(
+                    code: "bad_row", file: file, line: i + 1,
+                    detail: "expected \(header.count) fields, found \(fields.count)")
             }
             guard fields.allSatisfy({ !$0.isEmpty }) else {
                 throw ConfigurationError(code: "bad_row", file: file, line: i + 1, detail: "empty field")

@@ -28,7 +28,8 @@ public struct ContributionRates: Sendable, Equatable {
     /// The table of `rules.rates`' default, parsed as the reader parses it.
     public static let `default`: ContributionRates = {
         let rates = ConfigurationDefaults.rates("rules.rates").map { rate in
-            ContributionRate(effectiveFrom: JakartaDate.parse(rate.effectiveFrom)!, monthlyAmount: Int64(rate.monthlyAmount))
+            ContributionRate(
+                effectiveFrom: JakartaDate.parse(rate.effectiveFrom)!, monthlyAmount: Int64(rate.monthlyAmount))
         }
         return try! ContributionRates(rates)
     }()

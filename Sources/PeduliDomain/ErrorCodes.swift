@@ -107,26 +107,31 @@ public struct RuleViolation: Sendable, Hashable, CustomStringConvertible {
     }
 
     public static func amountMismatch(expected: Int64, months: Int) -> RuleViolation {
-        RuleViolation(field: "amount", code: .amountMismatch,
-                      message: "Jumlah pembayaran harus \(Money.rupiah(expected)) untuk \(months) bulan")
+        RuleViolation(
+            field: "amount", code: .amountMismatch,
+            message: "Jumlah pembayaran harus \(Money.rupiah(expected)) untuk \(months) bulan")
     }
 
     public static func ageAboveLimit(maximumMonths: Int) -> RuleViolation {
-        RuleViolation(field: "worker.birth_date", code: .ageAboveLimit,
-                      message: "Usia pekerja melebihi batas \(Money.yearsMonths(maximumMonths))")
+        RuleViolation(
+            field: "worker.birth_date", code: .ageAboveLimit,
+            message: "Usia pekerja melebihi batas \(Money.yearsMonths(maximumMonths))")
     }
 
     public static func ageBelowMinimum(minimumYears: Int) -> RuleViolation {
-        RuleViolation(field: "worker.birth_date", code: .ageBelowMinimum,
-                      message: "Usia pekerja belum \(minimumYears) tahun")
+        RuleViolation(
+            field: "worker.birth_date", code: .ageBelowMinimum,
+            message: "Usia pekerja belum \(minimumYears) tahun")
     }
 
     public static func exceedsAgeLimit(monthsLeft: Int, maximumMonths: Int) -> RuleViolation {
-        let tail = monthsLeft > 0
+        let tail =
+            monthsLeft > 0
             ? "hanya \(monthsLeft) bulan lagi yang dapat dibayar"
             : "tidak ada bulan lagi yang dapat dibayar"
-        return RuleViolation(field: "months", code: .exceedsAgeLimit,
-                             message: "Pembayaran melewati batas usia \(Money.yearsMonths(maximumMonths)); \(tail)")
+        return RuleViolation(
+            field: "months", code: .exceedsAgeLimit,
+            message: "Pembayaran melewati batas usia \(Money.yearsMonths(maximumMonths)); \(tail)")
     }
 
     public static func unknownRegistration() -> RuleViolation {

@@ -78,11 +78,14 @@ public struct RegistrationAcceptedEvent: PeduliEvent {
         JSONObject([
             ("registration_id", .string(registrationID.canonicalString)),
             ("sponsor_nip", .string(sponsorNIP)),
-            ("worker", [
-                "name": .string(workerName), "nik_masked": .string(nikMasked),
-                "occupation": .string(occupationCode), "occupation_name": .string(occupationName),
-                "kecamatan": .string(kecamatanCode), "kecamatan_name": .string(kecamatanName),
-            ]),
+            (
+                "worker",
+                [
+                    "name": .string(workerName), "nik_masked": .string(nikMasked),
+                    "occupation": .string(occupationCode), "occupation_name": .string(occupationName),
+                    "kecamatan": .string(kecamatanCode), "kecamatan_name": .string(kecamatanName),
+                ]
+            ),
             ("monthly_contribution", .int(monthlyContribution)),
             ("first_due_date", .string(firstDueDate.description)),
             ("warnings", .array(warnings.map { .string($0.rawValue) })),
@@ -102,7 +105,9 @@ public struct RegistrationRejectedEvent: PeduliEvent {
     public let errors: [RuleViolation]
     public let replayed: Bool
 
-    public init(draft: RegistrationDraft, errors: [RuleViolation], eventID: UUID, occurredAt: Date, replayed: Bool = false) {
+    public init(
+        draft: RegistrationDraft, errors: [RuleViolation], eventID: UUID, occurredAt: Date, replayed: Bool = false
+    ) {
         self.registrationID = draft.registrationID
         self.sponsorNIP = draft.sponsorNIP?.value
         self.errors = errors
@@ -129,7 +134,9 @@ public struct PaymentConfirmedEvent: PeduliEvent {
     public let receiptNumber: String
     public let replayed: Bool
 
-    public init(_ payment: ConfirmedPayment, receiptNumber: String, eventID: UUID, occurredAt: Date, replayed: Bool = false) {
+    public init(
+        _ payment: ConfirmedPayment, receiptNumber: String, eventID: UUID, occurredAt: Date, replayed: Bool = false
+    ) {
         self.payment = payment
         self.receiptNumber = receiptNumber
         self.eventID = eventID
@@ -193,8 +200,10 @@ public struct ReminderEvent: PeduliEvent {
     public let sponsorNIP: String
     public let worker: EventWorker
 
-    public init(_ reminder: Reminder, registrationID: UUID, sponsorNIP: String, worker: EventWorker,
-                eventID: UUID, occurredAt: Date) {
+    public init(
+        _ reminder: Reminder, registrationID: UUID, sponsorNIP: String, worker: EventWorker,
+        eventID: UUID, occurredAt: Date
+    ) {
         self.reminder = reminder
         self.registrationID = registrationID
         self.sponsorNIP = sponsorNIP

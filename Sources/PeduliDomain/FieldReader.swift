@@ -19,7 +19,8 @@ struct FieldReader {
         }
     }
 
-    mutating func object(_ obj: JSONObject, _ key: String, in prefix: String = "", required: Bool = true) -> JSONObject? {
+    mutating func object(_ obj: JSONObject, _ key: String, in prefix: String = "", required: Bool = true) -> JSONObject?
+    {
         guard let v = raw(obj, key, prefix, required: required) else { return nil }
         guard case .object(let o) = v else {
             errors.append(.invalidType(path(prefix, key), expected: "objek"))

@@ -19,14 +19,18 @@ public enum Grace {
     }
 
     /// The date from which the membership has ended, paid or not.
-    public static func endDate(acceptedOn: JakartaDate, paidThrough: YearMonth?, config: ProgrammeConfiguration) -> JakartaDate {
+    public static func endDate(
+        acceptedOn: JakartaDate, paidThrough: YearMonth?, config: ProgrammeConfiguration
+    ) -> JakartaDate {
         if let paidThrough { return paidEndDate(paidThrough: paidThrough, config: config) }
         return neverPaidEndDate(acceptedOn: acceptedOn, config: config)
     }
 
     /// Whether the membership is still open on a Jakarta date (payments: the date of `paid_at`).
-    public static func isOpen(on date: JakartaDate, acceptedOn: JakartaDate, paidThrough: YearMonth?,
-                              config: ProgrammeConfiguration) -> Bool {
+    public static func isOpen(
+        on date: JakartaDate, acceptedOn: JakartaDate, paidThrough: YearMonth?,
+        config: ProgrammeConfiguration
+    ) -> Bool {
         date < endDate(acceptedOn: acceptedOn, paidThrough: paidThrough, config: config)
     }
 }
@@ -49,14 +53,18 @@ extension Grace {
     /// the NIK is `already_registered`), and which have lapsed, their grace over before the scheduler marked
     /// them ended. A new registration of the NIK ends the lapsed ones in the same transaction, so a NIK never
     /// has two unended registrations (docs/rules.md, "One active registration per NIK").
-    public static func classify(_ open: [OpenRegistration], on date: JakartaDate, config: ProgrammeConfiguration)
+    public static func classify(
+        _ open: [OpenRegistration], on date: JakartaDate, config: ProgrammeConfiguration
+    )
         -> (hasOpen: Bool, lapsed: [UUID])
     {
         var hasOpen = false
         var lapsed: [UUID] = []
         for registration in open {
-            if isOpen(on: date, acceptedOn: JakartaDate(registration.acceptedAt), paidThrough: registration.paidThrough,
-                      config: config) {
+            if isOpen(
+                on: date, acceptedOn: JakartaDate(registration.acceptedAt), paidThrough: registration.paidThrough,
+                config: config)
+            {
                 hasOpen = true
             } else {
                 lapsed.append(registration.id)

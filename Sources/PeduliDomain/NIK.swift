@@ -27,10 +27,11 @@ public struct NIK: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
     public static func parse(_ text: String, birthDate formDate: JakartaDate?, reference: JakartaDate) -> NIK? {
         let b = Array(text.utf8)
         guard b.count == 16, b.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let province = PeduliDomain.digits(b, 0, 2), provinceCodes.contains(province),
-              var day = PeduliDomain.digits(b, 6, 2), let month = PeduliDomain.digits(b, 8, 2),
-              let yy = PeduliDomain.digits(b, 10, 2), let serial = PeduliDomain.digits(b, 12, 4),
-              (1...9999).contains(serial) else { return nil }
+            let province = PeduliDomain.digits(b, 0, 2), provinceCodes.contains(province),
+            var day = PeduliDomain.digits(b, 6, 2), let month = PeduliDomain.digits(b, 8, 2),
+            let yy = PeduliDomain.digits(b, 10, 2), let serial = PeduliDomain.digits(b, 12, 4),
+            (1...9999).contains(serial)
+        else { return nil }
         var female = false
         if (41...71).contains(day) {
             female = true

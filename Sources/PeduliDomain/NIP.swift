@@ -18,11 +18,12 @@ public struct NIP: Sendable, Hashable, CustomStringConvertible {
     public static func parse(_ text: String, allowPPPK: Bool) -> NIP? {
         let b = Array(text.utf8)
         guard b.count == 18, b.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let by = digits(b, 0, 4), let bm = digits(b, 4, 2), let bd = digits(b, 6, 2),
-              let birth = JakartaDate(year: by, month: bm, day: bd),
-              let ay = digits(b, 8, 4), ay >= by + 15,
-              let code = digits(b, 12, 2), let sex = digits(b, 14, 1), sex == 1 || sex == 2,
-              let serial = digits(b, 15, 3), (1...999).contains(serial) else { return nil }
+            let by = digits(b, 0, 4), let bm = digits(b, 4, 2), let bd = digits(b, 6, 2),
+            let birth = JakartaDate(year: by, month: bm, day: bd),
+            let ay = digits(b, 8, 4), ay >= by + 15,
+            let code = digits(b, 12, 2), let sex = digits(b, 14, 1), sex == 1 || sex == 2,
+            let serial = digits(b, 15, 3), (1...999).contains(serial)
+        else { return nil }
         let kind: Kind
         switch code {
         case 1...12: kind = .pns

@@ -28,10 +28,12 @@ public struct PaymentDraft: Sendable {
 
     /// `payment_id`: 1–64 of `A–Z a–z 0–9 . _ : -`.
     public static func isValidPaymentID(_ s: String) -> Bool {
-        (1...64).contains(s.utf8.count) && s.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-                || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: ":") || b == UInt8(ascii: "-")
-        }
+        (1...64).contains(s.utf8.count)
+            && s.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                    || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: ":")
+                    || b == UInt8(ascii: "-")
+            }
     }
 
     public static func decode(_ body: JSONValue, config: ProgrammeConfiguration, now: Date) -> PaymentDraft {
@@ -43,8 +45,12 @@ public struct PaymentDraft: Sendable {
         }
         r.schemaVersion(root)
         if let id = r.string(root, "payment_id") {
-            if isValidPaymentID(id) { draft.paymentID = id } else {
-                r.fail("payment_id", .invalidFormat, "payment_id harus 1–64 karakter A–Z, a–z, 0–9, titik, garis bawah, titik dua atau tanda hubung")
+            if isValidPaymentID(id) {
+                draft.paymentID = id
+            } else {
+                r.fail(
+                    "payment_id", .invalidFormat,
+                    "payment_id harus 1–64 karakter A–Z, a–z, 0–9, titik, garis bawah, titik dua atau tanda hubung")
             }
         }
         draft.registrationID = r.uuid(root, "registration_id")
@@ -53,7 +59,9 @@ public struct PaymentDraft: Sendable {
             if draft.payerNIP == nil { r.fail("payer_nip", .invalidNIP) }
         }
         if let m = r.int(root, "months") {
-            if config.allowedPaymentMonths.contains(Int(clamping: m)) { draft.months = Int(m) } else {
+            if config.allowedPaymentMonths.contains(Int(clamping: m)) {
+                draft.months = Int(m)
+            } else {
                 let allowed = config.allowedPaymentMonths.sorted().map(String.init).joined(separator: ", ")
                 r.fail("months", .invalidMonths, "Jumlah bulan harus salah satu dari \(allowed)")
             }
@@ -64,7 +72,9 @@ public struct PaymentDraft: Sendable {
         }
         if let c = r.string(root, "channel") {
             draft.channel = PaymentChannel(rawValue: c)
-            if draft.channel == nil { r.fail("channel", .invalidValue, "Saluran bayar harus autodebet, virtual_account, qris atau teller") }
+            if draft.channel == nil {
+                r.fail("channel", .invalidValue, "Saluran bayar harus autodebet, virtual_account, qris atau teller")
+            }
         }
         if let months = draft.months, let amount = draft.amount, let paidAt = draft.paidAt {
             if let rate = config.contributionRates.monthlyAmount(at: paidAt) {
@@ -96,8 +106,10 @@ public struct RegistrationState: Sendable, Hashable {
     /// Another registration of the same NIK was accepted after this one ended.
     public var nikRegisteredAgain: Bool
 
-    public init(status: Status, submittedAt: Date, acceptedAt: Date?, birthDate: JakartaDate,
-                paidThrough: YearMonth?, ended: Bool = false, nikRegisteredAgain: Bool = false) {
+    public init(
+        status: Status, submittedAt: Date, acceptedAt: Date?, birthDate: JakartaDate,
+        paidThrough: YearMonth?, ended: Bool = false, nikRegisteredAgain: Bool = false
+    ) {
         self.status = status
         self.submittedAt = submittedAt
         self.acceptedAt = acceptedAt
@@ -149,8 +161,10 @@ public enum PaymentDecision: Sendable {
 /// Phase 2 of a payment. An unknown registration gives `.unknownRegistration` when the payment
 /// is otherwise valid (so the pipeline retries), and a rejection with `unknown_registration`
 /// when it has other errors anyway (no point in waiting) or on the final attempt.
-public func decidePayment(_ draft: PaymentDraft, facts: PaymentFacts, config: ProgrammeConfiguration,
-                          finalAttempt: Bool = false) -> PaymentDecision {
+public func decidePayment(
+    _ draft: PaymentDraft, facts: PaymentFacts, config: ProgrammeConfiguration,
+    finalAttempt: Bool = false
+) -> PaymentDecision {
     var errors = draft.errors
     if draft.payerNIP != nil, config.enforceSponsorRoster {
         errors += Roster.violations(facts.payer, field: "payer_nip")
@@ -170,18 +184,22 @@ public func decidePayment(_ draft: PaymentDraft, facts: PaymentFacts, config: Pr
     }
     guard errors.isEmpty else { return .rejected(errors) }
     guard let id = draft.paymentID, let regID = draft.registrationID, let nip = draft.payerNIP,
-          let months = draft.months, let amount = draft.amount, let paidAt = draft.paidAt,
-          let channel = draft.channel, let coverage else {
+        let months = draft.months, let amount = draft.amount, let paidAt = draft.paidAt,
+        let channel = draft.channel, let coverage
+    else {
         return .rejected([RuleViolation(field: "", code: .missingField)])
     }
-    return .confirmed(ConfirmedPayment(
-        paymentID: id, registrationID: regID, payerNIP: nip, months: months, amount: amount, paidAt: paidAt,
-        channel: channel, coveredFrom: coverage.lowerBound, coveredThrough: coverage.upperBound,
-        reopensRegistration: reopens))
+    return .confirmed(
+        ConfirmedPayment(
+            paymentID: id, registrationID: regID, payerNIP: nip, months: months, amount: amount, paidAt: paidAt,
+            channel: channel, coveredFrom: coverage.lowerBound, coveredThrough: coverage.upperBound,
+            reopensRegistration: reopens))
 }
 
 /// The registration-dependent payment rules, each skipped when a field it reads is invalid.
-func judgeRegistration(_ reg: RegistrationState, draft: PaymentDraft, config: ProgrammeConfiguration)
+func judgeRegistration(
+    _ reg: RegistrationState, draft: PaymentDraft, config: ProgrammeConfiguration
+)
     -> (errors: [RuleViolation], coverage: ClosedRange<YearMonth>?, reopens: Bool)
 {
     guard reg.status == .accepted, let acceptedAt = reg.acceptedAt else {
@@ -196,7 +214,8 @@ func judgeRegistration(_ reg: RegistrationState, draft: PaymentDraft, config: Pr
         errors.append(RuleViolation(field: "paid_at", code: .paidBeforeRegistration))
     }
     let paidOn = JakartaDate(paidAt)
-    let open = Grace.isOpen(on: paidOn, acceptedOn: JakartaDate(acceptedAt), paidThrough: reg.paidThrough, config: config)
+    let open = Grace.isOpen(
+        on: paidOn, acceptedOn: JakartaDate(acceptedAt), paidThrough: reg.paidThrough, config: config)
     if !open || (reg.ended && reg.nikRegisteredAgain) {
         errors.append(RuleViolation(field: "registration_id", code: .membershipEnded))
         return (errors, nil, false)
@@ -204,7 +223,8 @@ func judgeRegistration(_ reg: RegistrationState, draft: PaymentDraft, config: Pr
     guard let months = draft.months else { return (errors, nil, false) }
     let range = Coverage.months(paidThrough: reg.paidThrough, paidAtMonth: paidOn.yearMonth, months: months)
     if !Age.isCoverable(range.upperBound, birth: reg.birthDate, maximumMonths: config.maximumAgeMonths) {
-        let left = Coverage.monthsLeft(from: range.lowerBound, birth: reg.birthDate, maximumMonths: config.maximumAgeMonths)
+        let left = Coverage.monthsLeft(
+            from: range.lowerBound, birth: reg.birthDate, maximumMonths: config.maximumAgeMonths)
         errors.append(.exceedsAgeLimit(monthsLeft: left, maximumMonths: config.maximumAgeMonths))
     }
     return (errors, range, reg.ended)

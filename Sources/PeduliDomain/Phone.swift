@@ -21,7 +21,8 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible, CustomDe
             return nil
         }
         guard (9...12).contains(rest.count), rest.first == "8",
-              rest.unicodeScalars.allSatisfy({ $0.value >= 0x30 && $0.value <= 0x39 }) else { return nil }
+            rest.unicodeScalars.allSatisfy({ $0.value >= 0x30 && $0.value <= 0x39 })
+        else { return nil }
         return PhoneNumber(e164: "+62" + rest)
     }
 }

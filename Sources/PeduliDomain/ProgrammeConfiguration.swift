@@ -85,8 +85,9 @@ public struct ProgrammeConfiguration: Sendable {
             return text
         }
         let names = Catalogues.fileNames
-        return try Catalogues(kecamatanCSV: try read(names.kecamatan),
-                              kelurahanCSV: try read(names.kelurahan),
-                              occupationsCSV: try read(names.occupations))
+        return try Catalogues(
+            kecamatanCSV: try read(names.kecamatan),
+            kelurahanCSV: try read(names.kelurahan),
+            occupationsCSV: try read(names.occupations))
     }
 }

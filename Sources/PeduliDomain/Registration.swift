@@ -88,10 +88,12 @@ public struct RegistrationDraft: Sendable {
                 draft.sponsorNIP = NIP.parse(nip, allowPPPK: config.allowPPPK)
                 if draft.sponsorNIP == nil { r.fail("sponsor.nip", .invalidNIP) }
             }
-            draft.sponsorName = r.freeText(sponsor, "name", in: "sponsor", limit: FreeText.sponsorTextMaximumLength,
-                                           code: .invalidValue)
-            draft.sponsorUnit = r.freeText(sponsor, "unit", in: "sponsor", limit: FreeText.sponsorTextMaximumLength,
-                                           code: .invalidValue)
+            draft.sponsorName = r.freeText(
+                sponsor, "name", in: "sponsor", limit: FreeText.sponsorTextMaximumLength,
+                code: .invalidValue)
+            draft.sponsorUnit = r.freeText(
+                sponsor, "unit", in: "sponsor", limit: FreeText.sponsorTextMaximumLength,
+                code: .invalidValue)
         }
 
         if let worker = r.object(root, "worker") {
@@ -124,8 +126,9 @@ public struct RegistrationDraft: Sendable {
                     if occ.eligible {
                         draft.occupation = occ
                     } else {
-                        r.fail("worker.occupation", .ineligibleOccupation,
-                               "Pekerjaan \(occ.name) tidak termasuk sasaran program")
+                        r.fail(
+                            "worker.occupation", .ineligibleOccupation,
+                            "Pekerjaan \(occ.name) tidak termasuk sasaran program")
                     }
                 } else {
                     r.fail("worker.occupation", .unknownOccupation)
@@ -133,14 +136,24 @@ public struct RegistrationDraft: Sendable {
             }
             if let text = r.string(worker, "work_status", in: w) {
                 if let status = WorkStatus(rawValue: text) {
-                    if status.isEligible { draft.workStatus = status } else { r.fail("worker.work_status", .excludedWorkStatus) }
+                    if status.isEligible {
+                        draft.workStatus = status
+                    } else {
+                        r.fail("worker.work_status", .excludedWorkStatus)
+                    }
                 } else {
-                    r.fail("worker.work_status", .invalidValue,
-                           "Status pekerjaan harus salah satu dari: \(WorkStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                    r.fail(
+                        "worker.work_status", .invalidValue,
+                        "Status pekerjaan harus salah satu dari: \(WorkStatus.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
             }
             if let active = r.bool(worker, "actively_working", in: w) {
-                if active { draft.activelyWorking = true } else { r.fail("worker.actively_working", .notActivelyWorking) }
+                if active {
+                    draft.activelyWorking = true
+                } else {
+                    r.fail("worker.actively_working", .notActivelyWorking)
+                }
             }
             if let loc = r.object(worker, "work_location", in: w) {
                 let l = "worker.work_location"
@@ -153,18 +166,23 @@ public struct RegistrationDraft: Sendable {
                     if let kel = config.catalogues.kelurahan[code], kel.kecamatanCode == kec.code {
                         draft.kelurahan = kel
                     } else {
-                        r.fail("worker.work_location.kelurahan", .invalidKelurahan,
-                               "Kelurahan tidak berada di Kecamatan \(kec.name)")
+                        r.fail(
+                            "worker.work_location.kelurahan", .invalidKelurahan,
+                            "Kelurahan tidak berada di Kecamatan \(kec.name)")
                     }
                 }
-                draft.address = r.freeText(loc, "address", in: l, limit: FreeText.addressMaximumLength,
-                                           code: .invalidAddress).map(Address.init)
+                draft.address = r.freeText(
+                    loc, "address", in: l, limit: FreeText.addressMaximumLength,
+                    code: .invalidAddress
+                ).map(Address.init)
             }
         }
 
         if let text = r.string(root, "source") {
             draft.source = RegistrationSource(rawValue: text)
-            if draft.source == nil { r.fail("source", .invalidValue, "Sumber data harus neighbourhood, family atau verified_data") }
+            if draft.source == nil {
+                r.fail("source", .invalidValue, "Sumber data harus neighbourhood, family atau verified_data")
+            }
         }
 
         // Cross-field checks, each only when the fields it reads are valid.
@@ -234,8 +252,10 @@ public enum RegistrationDecision: Sendable {
 /// Phase 2: combines the draft with the database facts. Roster checks run only for a
 /// well-formed NIP (and when the roster is enforced); NIK checks only for a valid NIK.
 /// `acceptedAt` is the moment the worker commits (the first due date counts from its Jakarta date).
-public func decideRegistration(_ draft: RegistrationDraft, facts: RegistrationFacts,
-                               config: ProgrammeConfiguration, acceptedAt: Date) -> RegistrationDecision {
+public func decideRegistration(
+    _ draft: RegistrationDraft, facts: RegistrationFacts,
+    config: ProgrammeConfiguration, acceptedAt: Date
+) -> RegistrationDecision {
     var errors = draft.errors
     if draft.sponsorNIP != nil, config.enforceSponsorRoster {
         errors += Roster.violations(facts.sponsor, field: "sponsor.nip")
@@ -246,22 +266,24 @@ public func decideRegistration(_ draft: RegistrationDraft, facts: RegistrationFa
     }
     guard errors.isEmpty else { return .rejected(errors) }
     guard let id = draft.registrationID, let submittedAt = draft.submittedAt, let nip = draft.sponsorNIP,
-          let nik = draft.nik, let name = draft.workerName, let birth = draft.birthDate, let gender = draft.gender,
-          let occupation = draft.occupation, let status = draft.workStatus, draft.activelyWorking == true,
-          let kecamatan = draft.kecamatan, let source = draft.source else {
+        let nik = draft.nik, let name = draft.workerName, let birth = draft.birthDate, let gender = draft.gender,
+        let occupation = draft.occupation, let status = draft.workStatus, draft.activelyWorking == true,
+        let kecamatan = draft.kecamatan, let source = draft.source
+    else {
         // Unreachable: every required field is either set or has an error. Kept total.
         return .rejected([RuleViolation(field: "", code: .missingField)])
     }
     let rates = config.contributionRates
     let monthly = rates.monthlyAmount(at: submittedAt) ?? rates.rates[0].monthlyAmount
-    return .accepted(AcceptedRegistration(
-        registrationID: id, submittedAt: submittedAt, acceptedAt: acceptedAt,
-        sponsorNIP: nip, sponsorName: draft.sponsorName, sponsorUnit: draft.sponsorUnit,
-        nik: nik, workerName: name, birthDate: birth, gender: gender, phone: draft.phone,
-        occupation: occupation, workStatus: status, kecamatan: kecamatan, kelurahan: draft.kelurahan,
-        address: draft.address, source: source, monthlyContribution: monthly,
-        firstDueDate: Grace.firstDueDate(acceptedOn: JakartaDate(acceptedAt), config: config),
-        warnings: draft.warnings))
+    return .accepted(
+        AcceptedRegistration(
+            registrationID: id, submittedAt: submittedAt, acceptedAt: acceptedAt,
+            sponsorNIP: nip, sponsorName: draft.sponsorName, sponsorUnit: draft.sponsorUnit,
+            nik: nik, workerName: name, birthDate: birth, gender: gender, phone: draft.phone,
+            occupation: occupation, workStatus: status, kecamatan: kecamatan, kelurahan: draft.kelurahan,
+            address: draft.address, source: source, monthlyContribution: monthly,
+            firstDueDate: Grace.firstDueDate(acceptedOn: JakartaDate(acceptedAt), config: config),
+            warnings: draft.warnings))
 }
 
 /// Roster rules shared by sponsors and payers.

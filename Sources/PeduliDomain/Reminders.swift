@@ -63,21 +63,25 @@ public struct Reminder: Sendable, Hashable {
 /// chain: an overdue reminder supersedes the due reminder once the due date passed, a later
 /// month's overdue supersedes an earlier one (it carries all arrears), and `membership.ended`
 /// supersedes both; superseded reminders are not sent late.
-public func remindersDue(for state: RegistrationReminderState, on date: JakartaDate,
-                         config: ProgrammeConfiguration) -> [Reminder] {
+public func remindersDue(
+    for state: RegistrationReminderState, on date: JakartaDate,
+    config: ProgrammeConfiguration
+) -> [Reminder] {
     guard !state.ended, date >= state.acceptedOn else { return [] }
     let rate = config.contributionRates.monthlyAmount(on: date) ?? config.contributionRates.rates[0].monthlyAmount
     let lastCoverable = Age.lastCoverableMonth(birth: state.birthDate, maximumMonths: config.maximumAgeMonths)
 
     func ageLimit(_ keyMonth: YearMonth) -> Reminder {
-        Reminder(key: ReminderKey(kind: .ageLimit, month: keyMonth), paidThrough: state.paidThrough, dueMonth: nil,
-                 dueDate: nil, amountDue: nil, arrearsMonths: nil, membershipEndsAfter: nil,
-                 lastCoverableMonth: lastCoverable)
+        Reminder(
+            key: ReminderKey(kind: .ageLimit, month: keyMonth), paidThrough: state.paidThrough, dueMonth: nil,
+            dueDate: nil, amountDue: nil, arrearsMonths: nil, membershipEndsAfter: nil,
+            lastCoverableMonth: lastCoverable)
     }
     func ended(_ keyMonth: YearMonth) -> Reminder {
-        Reminder(key: ReminderKey(kind: .membershipEnded, month: keyMonth), paidThrough: state.paidThrough,
-                 dueMonth: nil, dueDate: nil, amountDue: nil, arrearsMonths: nil, membershipEndsAfter: nil,
-                 lastCoverableMonth: nil)
+        Reminder(
+            key: ReminderKey(kind: .membershipEnded, month: keyMonth), paidThrough: state.paidThrough,
+            dueMonth: nil, dueDate: nil, amountDue: nil, arrearsMonths: nil, membershipEndsAfter: nil,
+            lastCoverableMonth: nil)
     }
 
     guard let p = state.paidThrough else {
@@ -89,14 +93,20 @@ public func remindersDue(for state: RegistrationReminderState, on date: JakartaD
         if date >= end { return [ended(keyMonth)] }
         if dueMonth > lastCoverable { return [ageLimit(keyMonth)] }
         if date > firstDue {
-            return [Reminder(key: ReminderKey(kind: .paymentOverdue, month: keyMonth), paidThrough: nil,
-                             dueMonth: dueMonth, dueDate: firstDue, amountDue: rate, arrearsMonths: 1,
-                             membershipEndsAfter: end.adding(days: -1), lastCoverableMonth: nil)]
+            return [
+                Reminder(
+                    key: ReminderKey(kind: .paymentOverdue, month: keyMonth), paidThrough: nil,
+                    dueMonth: dueMonth, dueDate: firstDue, amountDue: rate, arrearsMonths: 1,
+                    membershipEndsAfter: end.adding(days: -1), lastCoverableMonth: nil)
+            ]
         }
         if date >= firstDue.adding(days: -config.dueReminderDays) {
-            return [Reminder(key: ReminderKey(kind: .paymentDue, month: keyMonth), paidThrough: nil,
-                             dueMonth: dueMonth, dueDate: firstDue, amountDue: rate, arrearsMonths: nil,
-                             membershipEndsAfter: nil, lastCoverableMonth: nil)]
+            return [
+                Reminder(
+                    key: ReminderKey(kind: .paymentDue, month: keyMonth), paidThrough: nil,
+                    dueMonth: dueMonth, dueDate: firstDue, amountDue: rate, arrearsMonths: nil,
+                    membershipEndsAfter: nil, lastCoverableMonth: nil)
+            ]
         }
         return []
     }
@@ -113,15 +123,21 @@ public func remindersDue(for state: RegistrationReminderState, on date: JakartaD
     }
     if let m = latest {
         let arrears = m.months(since: d) + 1
-        return [Reminder(key: ReminderKey(kind: .paymentOverdue, month: m), paidThrough: p, dueMonth: m,
-                         dueDate: m.day(config.dueDayOfMonth), amountDue: rate * Int64(arrears),
-                         arrearsMonths: arrears, membershipEndsAfter: endsAfter, lastCoverableMonth: nil)]
+        return [
+            Reminder(
+                key: ReminderKey(kind: .paymentOverdue, month: m), paidThrough: p, dueMonth: m,
+                dueDate: m.day(config.dueDayOfMonth), amountDue: rate * Int64(arrears),
+                arrearsMonths: arrears, membershipEndsAfter: endsAfter, lastCoverableMonth: nil)
+        ]
     }
     let dueDate = d.day(config.dueDayOfMonth)
     if date >= dueDate.adding(days: -config.dueReminderDays), date <= dueDate {
-        return [Reminder(key: ReminderKey(kind: .paymentDue, month: d), paidThrough: p, dueMonth: d,
-                         dueDate: dueDate, amountDue: rate, arrearsMonths: nil, membershipEndsAfter: nil,
-                         lastCoverableMonth: nil)]
+        return [
+            Reminder(
+                key: ReminderKey(kind: .paymentDue, month: d), paidThrough: p, dueMonth: d,
+                dueDate: dueDate, amountDue: rate, arrearsMonths: nil, membershipEndsAfter: nil,
+                lastCoverableMonth: nil)
+        ]
     }
     return []
 }
@@ -130,7 +146,8 @@ extension RegistrationReminderState {
     /// The scheduler's view of an accepted registration (nil for a rejected one).
     public init?(_ registration: RegistrationState) {
         guard registration.status == .accepted, let acceptedAt = registration.acceptedAt else { return nil }
-        self.init(acceptedAt: acceptedAt, paidThrough: registration.paidThrough, birthDate: registration.birthDate,
-                  ended: registration.ended)
+        self.init(
+            acceptedAt: acceptedAt, paidThrough: registration.paidThrough, birthDate: registration.birthDate,
+            ended: registration.ended)
     }
 }

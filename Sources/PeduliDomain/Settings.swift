@@ -8,7 +8,8 @@ extension ConfigurationError {
     /// A problem in a catalogue file (`kecamatan.csv:4`): the knob is `catalogues.directory`,
     /// the file and line say where to look.
     init(code: String, file: String, line: Int? = nil, detail: String) {
-        self.init(code: code, key: "catalogues.directory", value: nil, expected: detail,
-                  origin: .file(path: file, line: line))
+        self.init(
+            code: code, key: "catalogues.directory", value: nil, expected: detail,
+            origin: .file(path: file, line: line))
     }
 }

@@ -34,7 +34,9 @@ public struct YearMonth: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Parses exactly `YYYY-MM`.
     public static func parse(_ text: String) -> YearMonth? {
         let b = Array(text.utf8)
-        guard b.count == 7, b[4] == UInt8(ascii: "-"), let y = digits(b, 0, 4), let m = digits(b, 5, 2) else { return nil }
+        guard b.count == 7, b[4] == UInt8(ascii: "-"), let y = digits(b, 0, 4), let m = digits(b, 5, 2) else {
+            return nil
+        }
         return YearMonth(year: y, month: m)
     }
 

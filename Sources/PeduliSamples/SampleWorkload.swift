@@ -32,7 +32,8 @@ public struct SampleWorkload: Sendable {
 
     public static let units = [
         "Dinas Tenaga Kerja", "Dinas Kesehatan", "Dinas Pendidikan", "Dinas Perhubungan", "Badan Keuangan Daerah",
-        "Dinas Sosial", "Dinas Pekerjaan Umum", "Sekretariat Daerah", "Dinas Koperasi dan UMKM", "Kecamatan Semarang Tengah",
+        "Dinas Sosial", "Dinas Pekerjaan Umum", "Sekretariat Daerah", "Dinas Koperasi dan UMKM",
+        "Kecamatan Semarang Tengah",
         "RSUD K.R.M.T. Wongsonegoro", "Dinas Lingkungan Hidup",
     ]
     static let givenNames = [
@@ -66,7 +67,8 @@ public struct SampleWorkload: Sendable {
         let serial = (index / 9000) % 999 + 1
         let female = index % 2 == 1
         let tmtYear = birth.year + 22 + index % 6
-        let nip = pad(birth.year, 4) + pad(birth.month, 2) + pad(birth.day, 2) + pad(tmtYear, 4)
+        let nip =
+            pad(birth.year, 4) + pad(birth.month, 2) + pad(birth.day, 2) + pad(tmtYear, 4)
             + pad(index % 12 + 1, 2) + (female ? "2" : "1") + pad(serial, 3)
         return Sponsor(
             nip: nip, name: name(index &* 7 &+ 3), unit: Self.units[index % Self.units.count], active: active)
@@ -91,49 +93,63 @@ public struct SampleWorkload: Sendable {
         var location: [(String, JSONValue)] = [("kecamatan", .string(workKecamatan))]
         if let kelurahan { location.append(("kelurahan", .string(kelurahan))) }
         location.append(("address", .string("Jl. Contoh No. \(index % 200 + 1)")))
-        let body: JSONValue = .object(JSONObject([
-            ("schema_version", .int(1)),
-            ("registration_id", .string(id.uuidString.lowercased())),
-            ("submitted_at", .string(RFC3339.format(submitted))),
-            ("sponsor", .object(JSONObject([
-                ("nip", .string(sponsor.nip)), ("name", .string(sponsor.name)), ("unit", .string(sponsor.unit)),
-            ]))),
-            ("worker", .object(JSONObject([
-                ("nik", .string(nik)),
-                ("name", .string(name(index))),
-                ("birth_date", .string(birth.description)),
-                ("gender", .string(female ? "P" : "L")),
-                ("phone", .string("08" + pad(12_000_000 + index % 87_999_999, 10))),
-                ("occupation", .string(Self.occupations[index % Self.occupations.count])),
-                ("work_status", .string(["own_account", "casual", "contributing_family"][index % 3])),
-                ("actively_working", .bool(true)),
-                ("work_location", .object(JSONObject(location))),
-            ]))),
-            ("source", .string(["neighbourhood", "family", "verified_data"][index % 3])),
-        ]))
+        let body: JSONValue = .object(
+            JSONObject([
+                ("schema_version", .int(1)),
+                ("registration_id", .string(id.uuidString.lowercased())),
+                ("submitted_at", .string(RFC3339.format(submitted))),
+                (
+                    "sponsor",
+                    .object(
+                        JSONObject([
+                            ("nip", .string(sponsor.nip)), ("name", .string(sponsor.name)),
+                            ("unit", .string(sponsor.unit)),
+                        ]))
+                ),
+                (
+                    "worker",
+                    .object(
+                        JSONObject([
+                            ("nik", .string(nik)),
+                            ("name", .string(name(index))),
+                            ("birth_date", .string(birth.description)),
+                            ("gender", .string(female ? "P" : "L")),
+                            ("phone", .string("08" + pad(12_000_000 + index % 87_999_999, 10))),
+                            ("occupation", .string(Self.occupations[index % Self.occupations.count])),
+                            ("work_status", .string(["own_account", "casual", "contributing_family"][index % 3])),
+                            ("actively_working", .bool(true)),
+                            ("work_location", .object(JSONObject(location))),
+                        ]))
+                ),
+                ("source", .string(["neighbourhood", "family", "verified_data"][index % 3])),
+            ]))
         return Registration(
             registrationID: id, nik: nik, birthDate: birth, sponsorNIP: sponsor.nip, submittedAt: submitted, body: body)
     }
 
     /// A valid payment for a registration: `months` × Rp 16,800 (the rate in force at `paidAt`).
-    public func payment(_ index: Int, for registration: Registration, payer: Sponsor, months: Int = 3,
-                        paidAt: Date? = nil, rates: ContributionRates = .default) -> Payment {
+    public func payment(
+        _ index: Int, for registration: Registration, payer: Sponsor, months: Int = 3,
+        paidAt: Date? = nil, rates: ContributionRates = .default
+    ) -> Payment {
         let paid = paidAt ?? reference.addingTimeInterval(-30)
         let monthly = rates.monthlyAmount(at: paid) ?? 16_800
         let day = JakartaDate(paid)
         let id = "BJTG-\(pad(day.year, 4))\(pad(day.month, 2))\(pad(day.day, 2))-\(pad(index, 7))"
         let amount = monthly * Int64(months)
-        let body: JSONValue = .object(JSONObject([
-            ("schema_version", .int(1)),
-            ("payment_id", .string(id)),
-            ("registration_id", .string(registration.registrationID.uuidString.lowercased())),
-            ("payer_nip", .string(payer.nip)),
-            ("months", .int(Int64(months))),
-            ("amount", .int(amount)),
-            ("paid_at", .string(RFC3339.format(paid))),
-            ("channel", .string(["autodebet", "virtual_account", "qris", "teller"][index % 4])),
-        ]))
-        return Payment(paymentID: id, registrationID: registration.registrationID, months: months, amount: amount, body: body)
+        let body: JSONValue = .object(
+            JSONObject([
+                ("schema_version", .int(1)),
+                ("payment_id", .string(id)),
+                ("registration_id", .string(registration.registrationID.uuidString.lowercased())),
+                ("payer_nip", .string(payer.nip)),
+                ("months", .int(Int64(months))),
+                ("amount", .int(amount)),
+                ("paid_at", .string(RFC3339.format(paid))),
+                ("channel", .string(["autodebet", "virtual_account", "qris", "teller"][index % 4])),
+            ]))
+        return Payment(
+            paymentID: id, registrationID: registration.registrationID, months: months, amount: amount, body: body)
     }
 
     func name(_ index: Int) -> String {
@@ -149,8 +165,11 @@ public struct SampleWorkload: Sendable {
         for k in 0..<8 { bytes[8 + k] = UInt8(truncatingIfNeeded: i >> (56 - 8 * UInt64(k))) }
         bytes[6] = 0x40 | (bytes[6] & 0x0F)
         bytes[8] = 0x80 | (bytes[8] & 0x3F)
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
     }
 }
 

@@ -26,7 +26,8 @@ extension ConfigurationKey {
         case .integer(let range) where !range.contains(value):
             throw invalid(String(value), expected: integerExpectation)
         case .integers(let range, let unit) where !range.contains(value):
-            throw invalid(String(value), expected: "whole numbers of \(unit) from \(range.lowerBound) to \(range.upperBound)")
+            throw invalid(
+                String(value), expected: "whole numbers of \(unit) from \(range.lowerBound) to \(range.upperBound)")
         case .integer, .integers:
             return
         default:
@@ -67,7 +68,8 @@ extension ConfigurationKey {
 
     /// A `.name` key's value: an AMQP short string without spaces.
     public func name(from text: String) throws(ConfigurationError) -> String {
-        guard !text.isEmpty, text.utf8.count <= 255, text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        guard !text.isEmpty, text.utf8.count <= 255,
+            text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
         else { throw invalid(text, expected: "a name of 1 to 255 printable ASCII characters without spaces") }
         return text
     }
@@ -85,7 +87,9 @@ extension ConfigurationKey {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                return nil
+            }
             host = text[text.index(after: text.startIndex)..<close]
             portText = text[text.index(close, offsetBy: 2)...]
         } else {
@@ -153,7 +157,8 @@ extension ConfigurationKey {
             if let delay = Self.parseDelay(item, maximumMilliseconds: maximum) {
                 delays.append(delay)
             } else {
-                errors.append(invalid(item, expected: "a delay such as 500ms, 10s, 1m or 1h (at most \(maximum / 3_600_000)h)"))
+                errors.append(
+                    invalid(item, expected: "a delay such as 500ms, 10s, 1m or 1h (at most \(maximum / 3_600_000)h)"))
             }
         }
         guard errors.isEmpty else { return (nil, errors) }
@@ -183,7 +188,12 @@ extension ConfigurationKey {
             if let rate = ConfigurationRate(item) {
                 rates.append(rate)
             } else {
-                errors.append(invalid(item, expected: "EFFECTIVE-DATE:AMOUNT such as 2019-12-02:16800 (a real date, a positive whole rupiah amount)"))
+                errors.append(
+                    invalid(
+                        item,
+                        expected:
+                            "EFFECTIVE-DATE:AMOUNT such as 2019-12-02:16800 (a real date, a positive whole rupiah amount)"
+                    ))
             }
         }
         if items.isEmpty { errors.append(noRates) }
@@ -204,10 +214,15 @@ extension ConfigurationKey {
         let sorted = rates.sorted { $0.effectiveFrom < $1.effectiveFrom }
         for (index, rate) in sorted.enumerated() {
             if !range.contains(rate.monthlyAmount) {
-                errors.append(invalid(rate.description, expected: "a monthly amount from \(range.lowerBound) to \(range.upperBound) rupiah", code: "bad_rate"))
+                errors.append(
+                    invalid(
+                        rate.description,
+                        expected: "a monthly amount from \(range.lowerBound) to \(range.upperBound) rupiah",
+                        code: "bad_rate"))
             }
             if index > 0, sorted[index - 1].effectiveFrom == rate.effectiveFrom {
-                errors.append(invalid(rate.effectiveFrom, expected: "one rate per effective date", code: "duplicate_rate_date"))
+                errors.append(
+                    invalid(rate.effectiveFrom, expected: "one rate per effective date", code: "duplicate_rate_date"))
             }
         }
         return errors
@@ -233,7 +248,9 @@ public struct ConfigurationRate: Sendable, Hashable, CustomStringConvertible {
     /// Parses `DATE:AMOUNT`: a real date and a whole number (its range is the key's to check).
     public init?(_ text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let amount = Int(parts[1]), CalendarDateText.isValid(String(parts[0])) else { return nil }
+        guard parts.count == 2, let amount = Int(parts[1]), CalendarDateText.isValid(String(parts[0])) else {
+            return nil
+        }
         self.init(effectiveFrom: String(parts[0]), monthlyAmount: amount)
     }
 

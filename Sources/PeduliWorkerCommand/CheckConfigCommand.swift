@@ -28,7 +28,8 @@ struct CheckConfigCommand: ParsableCommand {
         let configuration = try loadConfiguration(options, requiring: .all)
         var problems: [String] = []
         for (key, path) in [
-            ("amqp.tls.ca_file", configuration.amqp.tls.caFile), ("amqp.tls.cert_file", configuration.amqp.tls.certFile),
+            ("amqp.tls.ca_file", configuration.amqp.tls.caFile),
+            ("amqp.tls.cert_file", configuration.amqp.tls.certFile),
             ("amqp.tls.key_file", configuration.amqp.tls.keyFile),
         ] where !path.isEmpty && !FileManager.default.isReadableFile(atPath: path) {
             problems.append("\(key) = \"\(path)\": file does not exist or is not readable")
@@ -42,7 +43,9 @@ struct CheckConfigCommand: ParsableCommand {
             }
         }
         if !problems.isEmpty {
-            printError("peduli-worker: configuration errors (\(problems.count)):\n" + problems.map { "  - \($0)" }.joined(separator: "\n"))
+            printError(
+                "peduli-worker: configuration errors (\(problems.count)):\n"
+                    + problems.map { "  - \($0)" }.joined(separator: "\n"))
             throw ExitCode(ExitCodes.configuration)
         }
         print(Self.render(configuration), terminator: "")

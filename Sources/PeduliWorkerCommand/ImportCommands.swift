@@ -34,7 +34,9 @@ struct RosterImportCommand: AsyncParsableCommand {
         try reportIssues(validation.issues, file: file)
         let logger = bootstrapLogging(configuration)
         let database = try configurationStep { try configuration.databaseConfiguration() }
-        let rows = validation.rows.map { Imports.RosterEntry(nip: $0.nip, name: $0.name, unit: $0.unit, active: $0.active) }
+        let rows = validation.rows.map {
+            Imports.RosterEntry(nip: $0.nip, name: $0.name, unit: $0.unit, active: $0.active)
+        }
         do {
             let summary = try await onThread { try Imports.roster(rows, database: database, logger: logger) }
             print("roster: \(rows.count) rows read, \(summary)")
@@ -90,7 +92,8 @@ func readImportFile(_ path: String) throws -> String {
     do {
         return try ConfigurationLoader.readFile(path)
     } catch {
-        let reason = (error as? CocoaError)?.code == .fileReadInapplicableStringEncoding ? "not UTF-8 text" : "cannot be read"
+        let reason =
+            (error as? CocoaError)?.code == .fileReadInapplicableStringEncoding ? "not UTF-8 text" : "cannot be read"
         printError("peduli-worker: \(path): \(reason)")
         throw ExitCode(ExitCodes.usage)
     }
@@ -99,7 +102,8 @@ func readImportFile(_ path: String) throws -> String {
 /// Lists every bad line on standard error and exits 64 when there is any.
 func reportIssues(_ issues: [ImportIssue], file: String) throws {
     guard !issues.isEmpty else { return }
-    printError("peduli-worker: \(file): \(issues.count) bad line\(issues.count == 1 ? "" : "s"), nothing imported:\n"
-        + issues.map { "  \($0.description)" }.joined(separator: "\n"))
+    printError(
+        "peduli-worker: \(file): \(issues.count) bad line\(issues.count == 1 ? "" : "s"), nothing imported:\n"
+            + issues.map { "  \($0.description)" }.joined(separator: "\n"))
     throw ExitCode(ExitCodes.usage)
 }

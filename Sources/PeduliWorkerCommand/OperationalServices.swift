@@ -16,7 +16,8 @@ struct OperationalServices {
     static func bootstrap(_ configuration: WorkerConfiguration) -> OperationalServices {
         let logger = bootstrapLogging(configuration)
         let registry = bootstrapMetrics()
-        return OperationalServices(registry: registry, health: HealthState(), notifier: SystemdNotifier(), logger: logger)
+        return OperationalServices(
+            registry: registry, health: HealthState(), notifier: SystemdNotifier(), logger: logger)
     }
 
     /// How long a loop may stay silent before the watchdog stops vouching for the worker: the
@@ -27,15 +28,17 @@ struct OperationalServices {
     func services(_ configuration: WorkerConfiguration) -> [any Service] {
         var services: [any Service] = []
         if let host = configuration.metrics.host {
-            services.append(MetricsEndpointService(
-                host: host, port: configuration.metrics.port, registry: registry, health: health,
-                logger: logger))
+            services.append(
+                MetricsEndpointService(
+                    host: host, port: configuration.metrics.port, registry: registry, health: health,
+                    logger: logger))
         }
         let health = self.health
         let window = livenessWindow
-        services.append(WatchdogService(notifier: notifier, logger: logger) {
-            health.loopsMadeProgress(within: window)
-        })
+        services.append(
+            WatchdogService(notifier: notifier, logger: logger) {
+                health.loopsMadeProgress(within: window)
+            })
         return services
     }
 

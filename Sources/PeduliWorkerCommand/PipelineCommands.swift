@@ -32,10 +32,12 @@ struct RunCommand: AsyncParsableCommand {
                 health: shell.health, statusReporter: shell.notifier,
                 startupWait: .seconds(configuration.worker.startupWaitSeconds), logger: shell.logger)
         }
-        shell.logger.info("peduli-worker starting", metadata: [
-            "amqp": "\(configuration.amqp.urls.count) node(s)", "prefetch": "\(configuration.worker.prefetch)",
-            "batch_size": "\(configuration.worker.batchSize)",
-        ])
+        shell.logger.info(
+            "peduli-worker starting",
+            metadata: [
+                "amqp": "\(configuration.amqp.urls.count) node(s)", "prefetch": "\(configuration.worker.prefetch)",
+                "batch_size": "\(configuration.worker.batchSize)",
+            ])
         let group = shell.serviceGroup(pipeline: [worker], configuration: configuration)
         let logger = shell.logger
         let stops = StopCount()
@@ -74,7 +76,9 @@ struct MigrateCommand: AsyncParsableCommand {
         let database = try configurationStep { try configuration.databaseConfiguration() }
         do {
             let applied = try await onThread { try Maintenance.migrate(database: database, logger: logger) }
-            print(applied.isEmpty ? "schema is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+            print(
+                applied.isEmpty
+                    ? "schema is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
         } catch {
             throw failureExit(error, logger: logger)
         }
@@ -114,8 +118,10 @@ struct RemindersRunCommand: AsyncParsableCommand {
         let configuration = try loadConfiguration(options, requiring: dryRun ? .database : .all)
         let logger = bootstrapLogging(configuration)
         let (amqp, database, programme) = try configurationStep {
-            (dryRun ? nil : try configuration.amqpConfiguration(connectionName: "peduli-worker reminders"),
-             try configuration.databaseConfiguration(), try configuration.programmeConfiguration())
+            (
+                dryRun ? nil : try configuration.amqpConfiguration(connectionName: "peduli-worker reminders"),
+                try configuration.databaseConfiguration(), try configuration.programmeConfiguration()
+            )
         }
         let pipeline = configuration.pipelineConfiguration()
         let day = JakartaDate(year: asOf.year, month: asOf.month, clampingDay: asOf.day)
@@ -156,7 +162,9 @@ struct ReportCommand: AsyncParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("The Jakarta date of the report (default: today).", valueName: "YYYY-MM-DD"))
+    @Option(
+        name: .customLong("as-of"),
+        help: ArgumentHelp("The Jakarta date of the report (default: today).", valueName: "YYYY-MM-DD"))
     var asOf: CalendarDate?
 
     @Option(help: "Output format.")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AMQPClient
 
 @Suite struct AMQPConfigurationTests {
@@ -18,23 +19,39 @@ import Testing
         Case(url: "amqps://", tls: true, host: "localhost", port: 5671, user: "guest", password: "guest", vhost: "/"),
         Case(url: "amqp://host", tls: false, host: "host", port: 5672, user: "guest", password: "guest", vhost: "/"),
         Case(url: "amqp://host/", tls: false, host: "host", port: 5672, user: "guest", password: "guest", vhost: "/"),
-        Case(url: "amqp://host/%2F", tls: false, host: "host", port: 5672, user: "guest", password: "guest", vhost: "/"),
-        Case(url: "amqp://host/%2f", tls: false, host: "host", port: 5672, user: "guest", password: "guest", vhost: "/"),
-        Case(url: "amqp://host/prod", tls: false, host: "host", port: 5672, user: "guest", password: "guest", vhost: "prod"),
-        Case(url: "amqp://host/a%2Fb", tls: false, host: "host", port: 5672, user: "guest", password: "guest", vhost: "a/b"),
-        Case(url: "amqp://host/%2Fslash", tls: false, host: "host", port: 5672, user: "guest", password: "guest", vhost: "/slash"),
+        Case(
+            url: "amqp://host/%2F", tls: false, host: "host", port: 5672, user: "guest", password: "guest", vhost: "/"),
+        Case(
+            url: "amqp://host/%2f", tls: false, host: "host", port: 5672, user: "guest", password: "guest", vhost: "/"),
+        Case(
+            url: "amqp://host/prod", tls: false, host: "host", port: 5672, user: "guest", password: "guest",
+            vhost: "prod"),
+        Case(
+            url: "amqp://host/a%2Fb", tls: false, host: "host", port: 5672, user: "guest", password: "guest",
+            vhost: "a/b"),
+        Case(
+            url: "amqp://host/%2Fslash", tls: false, host: "host", port: 5672, user: "guest", password: "guest",
+            vhost: "/slash"),
         Case(url: "amqp://u:p@h:1234/v", tls: false, host: "h", port: 1234, user: "u", password: "p", vhost: "v"),
         Case(url: "AMQPS://u:p@h/v", tls: true, host: "h", port: 5671, user: "u", password: "p", vhost: "v"),
         Case(url: "amqp://user@h", tls: false, host: "h", port: 5672, user: "user", password: "guest", vhost: "/"),
         Case(url: "amqp://user:@h", tls: false, host: "h", port: 5672, user: "user", password: "", vhost: "/"),
         Case(url: "amqp://:@h", tls: false, host: "h", port: 5672, user: "", password: "", vhost: "/"),
-        Case(url: "amqp://us%40er:p%3As%2Fs%25@h", tls: false, host: "h", port: 5672, user: "us@er", password: "p:s/s%", vhost: "/"),
+        Case(
+            url: "amqp://us%40er:p%3As%2Fs%25@h", tls: false, host: "h", port: 5672, user: "us@er", password: "p:s/s%",
+            vhost: "/"),
         Case(url: "amqp://u:p@ss@h", tls: false, host: "h", port: 5672, user: "u", password: "p@ss", vhost: "/"),
         Case(url: "amqp://h:", tls: false, host: "h", port: 5672, user: "guest", password: "guest", vhost: "/"),
-        Case(url: "amqp://:5673", tls: false, host: "localhost", port: 5673, user: "guest", password: "guest", vhost: "/"),
-        Case(url: "amqp://[::1]:5673/v", tls: false, host: "::1", port: 5673, user: "guest", password: "guest", vhost: "v"),
+        Case(
+            url: "amqp://:5673", tls: false, host: "localhost", port: 5673, user: "guest", password: "guest", vhost: "/"
+        ),
+        Case(
+            url: "amqp://[::1]:5673/v", tls: false, host: "::1", port: 5673, user: "guest", password: "guest",
+            vhost: "v"),
         Case(url: "amqp://[::1]", tls: false, host: "::1", port: 5672, user: "guest", password: "guest", vhost: "/"),
-        Case(url: "amqp://h/caf%C3%A9", tls: false, host: "h", port: 5672, user: "guest", password: "guest", vhost: "café"),
+        Case(
+            url: "amqp://h/caf%C3%A9", tls: false, host: "h", port: 5672, user: "guest", password: "guest",
+            vhost: "café"),
         Case(url: "amqp://h:65535", tls: false, host: "h", port: 65535, user: "guest", password: "guest", vhost: "/"),
     ]
 
@@ -121,12 +138,15 @@ import Testing
     }
 
     @Test func redactsPasswordEverywhere() throws {
-        let config = try AMQPConfiguration(url: "amqp://worker:s3cr3t%21@h:5700/my%2Fvhost,amqps://worker:s3cr3t%21@h2/")
+        let config = try AMQPConfiguration(
+            url: "amqp://worker:s3cr3t%21@h:5700/my%2Fvhost,amqps://worker:s3cr3t%21@h2/")
         let e = config.endpoints[0]
         #expect(e.redacted == "amqp://worker:***@h:5700/my%2Fvhost")
         #expect(config.endpoints[1].redacted == "amqps://worker:***@h2:5671/")
-        for text in ["\(e)", String(reflecting: e), e.debugDescription, "\(config)", config.redacted,
-                     String(reflecting: config), dumpString(e), dumpString(config)] {
+        for text in [
+            "\(e)", String(reflecting: e), e.debugDescription, "\(config)", config.redacted,
+            String(reflecting: config), dumpString(e), dumpString(config),
+        ] {
             #expect(!text.contains("s3cr3t"), "\(text)")
         }
         let error = AMQPError(code: .connectionFailed, operation: "connect", endpoint: e.redacted)

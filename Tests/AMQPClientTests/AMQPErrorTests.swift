@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AMQPClient
 
 @Suite struct AMQPErrorTests {
@@ -21,22 +22,27 @@ import Testing
     }
 
     @Test func rpcTimeoutLosesTheConnectionButAConfirmWaitDoesNot() {
-        #expect(AMQPError(code: .timeout, operation: "declareQueue(q)", libraryStatus: "operation timed out").isConnectionLost)
+        #expect(
+            AMQPError(code: .timeout, operation: "declareQueue(q)", libraryStatus: "operation timed out")
+                .isConnectionLost)
         #expect(!AMQPError(code: .timeout, operation: "waitForConfirms(5)").isConnectionLost)
     }
 
-    @Test(arguments: [(UInt16(403), AMQPError.Code.accessRefused), (404, .notFound), (405, .resourceLocked),
-                      (406, .preconditionFailed), (505, .channelClosedByServer)])
+    @Test(arguments: [
+        (UInt16(403), AMQPError.Code.accessRefused), (404, .notFound), (405, .resourceLocked),
+        (406, .preconditionFailed), (505, .channelClosedByServer),
+    ])
     func brokerReplyCodes(_ reply: UInt16, _ code: AMQPError.Code) {
         #expect(AMQPConnection.brokerCode(reply, channelLevel: true) == code)
         #expect(AMQPConnection.brokerCode(reply, channelLevel: false) == .connectionClosedByServer)
     }
 
     @Test func descriptionNamesEverything() {
-        let error = AMQPError(code: .preconditionFailed, operation: "declareQueue(peduli.payments)",
-                              endpoint: "amqp://w:***@h:5672/", replyCode: 406,
-                              replyText: "PRECONDITION_FAILED - inequivalent arg 'x-max-length'",
-                              libraryStatus: nil, detail: "x")
+        let error = AMQPError(
+            code: .preconditionFailed, operation: "declareQueue(peduli.payments)",
+            endpoint: "amqp://w:***@h:5672/", replyCode: 406,
+            replyText: "PRECONDITION_FAILED - inequivalent arg 'x-max-length'",
+            libraryStatus: nil, detail: "x")
         let text = "\(error)"
         for part in ["precondition_failed", "declareQueue(peduli.payments)", "406", "x-max-length", "amqp://w:***@h"] {
             #expect(text.contains(part), "\(text)")

@@ -1,11 +1,13 @@
 import Testing
+
 @testable import AMQPClient
 
 /// The retry loop without a broker: port 1 on loopback refuses at once.
 @Suite struct AMQPReconnectingConnectionTests {
     @Test func retriesWithBackoffUntilStopped() throws {
-        let config = try AMQPConfiguration(url: "amqp://u:secret@127.0.0.1:1/,amqp://u:secret@127.0.0.1:1/v",
-                                           connectTimeout: .seconds(1))
+        let config = try AMQPConfiguration(
+            url: "amqp://u:secret@127.0.0.1:1/,amqp://u:secret@127.0.0.1:1/v",
+            connectTimeout: .seconds(1))
         final class Recorder { var sleeps: [Duration] = [] }
         let recorder = Recorder()
         let backoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(400), multiplier: 2, jitter: 0.5)

@@ -1,11 +1,14 @@
 import Testing
+
 @testable import AMQPClient
 
 @Suite struct BackoffTests {
     let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), multiplier: 2, jitter: 0.5)
 
-    @Test(arguments: [(0, 100), (1, 200), (2, 400), (5, 3200), (6, 5000), (7, 5000), (1000, 5000), (Int.max, 5000),
-                      (-3, 100)])
+    @Test(arguments: [
+        (0, 100), (1, 200), (2, 400), (5, 3200), (6, 5000), (7, 5000), (1000, 5000), (Int.max, 5000),
+        (-3, 100),
+    ])
     func baseDelayGrowsAndCaps(_ attempt: Int, _ milliseconds: Int) {
         #expect(backoff.baseDelay(attempt: attempt) == .milliseconds(Int64(milliseconds)))
     }

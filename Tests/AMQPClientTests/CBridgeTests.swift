@@ -1,5 +1,6 @@
 import CRabbitMQ
 import Testing
+
 @testable import AMQPClient
 
 /// Tables go Swift -> C (`CArena`) -> AMQP wire bytes (librabbitmq's encoder) -> C (its decoder)
@@ -23,8 +24,10 @@ import Testing
         limits,
         ["unicode": .string("Semarang — ꦱꦼꦩꦫꦁ 😀 ñ"), "empty": .string(""), "ключ-юникод": .int32(1)],
         ["bytes": .bytes([0, 255, 1, 254]), "empty-bytes": .bytes([])],
-        ["nested": .table(["inner": .table(["deep": .array([.int32(1), .string("x"), .table(["k": .void])])])]),
-         "empty-array": .array([]), "empty-table": .table([:])],
+        [
+            "nested": .table(["inner": .table(["deep": .array([.int32(1), .string("x"), .table(["k": .void])])])]),
+            "empty-array": .array([]), "empty-table": .table([:]),
+        ],
         // order is preserved, not sorted
         ["z": .int8(1), "a": .int8(2), "m": .int8(3)],
     ]
@@ -77,16 +80,17 @@ import Testing
 
     /// What a delivery keeps of its headers (docs/contract.md limits): depth counts tables and arrays, the headers
     /// table being level 1; entries count at every level; bytes are the encoded table's.
-    @Test(arguments: [
-        (nested(16), nil),
-        (nested(17), "header tables nested deeper than 16 levels"),
-        (nested(100), "header tables nested deeper than 16 levels"),
-        (AMQPTable((0..<256).map { .init(key: "k\($0)", value: .void) }), nil),
-        (AMQPTable((0..<257).map { .init(key: "k\($0)", value: .void) }), "more than 256 header entries"),
-        (["a": .array((0..<256).map { _ in .void })], "more than 256 header entries"),
-        (["s": .string(String(repeating: "x", count: 16_384 - 11))], nil),
-        (["s": .string(String(repeating: "x", count: 16_384 - 10))], "headers of 16385 bytes, more than 16384"),
-    ] as [(AMQPTable, String?)])
+    @Test(
+        arguments: [
+            (nested(16), nil),
+            (nested(17), "header tables nested deeper than 16 levels"),
+            (nested(100), "header tables nested deeper than 16 levels"),
+            (AMQPTable((0..<256).map { .init(key: "k\($0)", value: .void) }), nil),
+            (AMQPTable((0..<257).map { .init(key: "k\($0)", value: .void) }), "more than 256 header entries"),
+            (["a": .array((0..<256).map { _ in .void })], "more than 256 header entries"),
+            (["s": .string(String(repeating: "x", count: 16_384 - 11))], nil),
+            (["s": .string(String(repeating: "x", count: 16_384 - 10))], "headers of 16385 bytes, more than 16384"),
+        ] as [(AMQPTable, String?)])
     func headerLimits(_ headers: AMQPTable, _ dropped: String?) {
         let arena = CArena()
         let (properties, why) = CDecode.properties(

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AMQPClient
 
 @Suite struct ConfirmTrackerTests {
@@ -26,14 +27,27 @@ import Testing
 
     @Test(arguments: [
         // single acks, out of order
-        [Step(tag: 2, multiple: false, ack: true, settles: [2]), Step(tag: 1, multiple: false, ack: true, settles: [1])],
+        [
+            Step(tag: 2, multiple: false, ack: true, settles: [2]),
+            Step(tag: 1, multiple: false, ack: true, settles: [1]),
+        ],
         // multiple ack covers a prefix, then the rest
-        [Step(tag: 3, multiple: true, ack: true, settles: [1, 2, 3]), Step(tag: 5, multiple: true, ack: true, settles: [4, 5])],
+        [
+            Step(tag: 3, multiple: true, ack: true, settles: [1, 2, 3]),
+            Step(tag: 5, multiple: true, ack: true, settles: [4, 5]),
+        ],
         // a nack in the middle, then a multiple ack that skips it
-        [Step(tag: 2, multiple: false, ack: false, settles: [2]), Step(tag: 5, multiple: true, ack: true, settles: [1, 3, 4, 5])],
+        [
+            Step(tag: 2, multiple: false, ack: false, settles: [2]),
+            Step(tag: 5, multiple: true, ack: true, settles: [1, 3, 4, 5]),
+        ],
         // duplicates and unknown tags change nothing
-        [Step(tag: 1, multiple: false, ack: true, settles: [1]), Step(tag: 1, multiple: false, ack: true, settles: []),
-         Step(tag: 99, multiple: false, ack: true, settles: []), Step(tag: 0, multiple: true, ack: true, settles: [])],
+        [
+            Step(tag: 1, multiple: false, ack: true, settles: [1]),
+            Step(tag: 1, multiple: false, ack: true, settles: []),
+            Step(tag: 99, multiple: false, ack: true, settles: []),
+            Step(tag: 0, multiple: true, ack: true, settles: []),
+        ],
         // multiple nack
         [Step(tag: 4, multiple: true, ack: false, settles: [1, 2, 3, 4])],
     ])

@@ -18,7 +18,8 @@ extension AMQPIntegrationTests {
                 for i in 0..<total {
                     lastSequence = try publisher.publish(
                         exchange: "", routingKey: queue, body: Array("message \(i)".utf8),
-                        properties: AMQPProperties(deliveryMode: AMQPProperties.persistentDeliveryMode, messageId: "\(i)"))
+                        properties: AMQPProperties(
+                            deliveryMode: AMQPProperties.persistentDeliveryMode, messageId: "\(i)"))
                     #expect(lastSequence == UInt64(i + 1))
                     if i % 1000 == 999 { #expect(try publisher.waitForConfirms(timeout: .seconds(60)) == []) }
                 }
@@ -112,8 +113,9 @@ extension AMQPIntegrationTests {
                 let connection = try AMQPConnection(configuration: config)
                 defer { connection.close() }
                 try connection.confirmSelect()
-                let seq = try connection.publish(exchange: "amq.direct", routingKey: key, body: Array("lost".utf8),
-                                                 properties: AMQPProperties(messageId: "m1"), mandatory: true)
+                let seq = try connection.publish(
+                    exchange: "amq.direct", routingKey: key, body: Array("lost".utf8),
+                    properties: AMQPProperties(messageId: "m1"), mandatory: true)
                 #expect(seq == 1)
                 let events = try connection.events(within: .seconds(10)) { $0.count >= 2 }
                 #expect(events.count == 2)
@@ -138,8 +140,9 @@ extension AMQPIntegrationTests {
             try await onOwnThread {
                 let connection = try AMQPConnection(configuration: config)
                 defer { connection.close() }
-                try connection.declareQueue(name: queue, durable: false,
-                                            arguments: ["x-max-length": .int32(1), "x-overflow": .string("reject-publish")])
+                try connection.declareQueue(
+                    name: queue, durable: false,
+                    arguments: ["x-max-length": .int32(1), "x-overflow": .string("reject-publish")])
                 try connection.confirmSelect()
                 let first = try connection.publish(exchange: "", routingKey: queue, body: [1])
                 let second = try connection.publish(exchange: "", routingKey: queue, body: [2])

@@ -21,7 +21,9 @@ extension AMQPIntegrationTests {
                 var received = false
                 let reconnecting = AMQPReconnectingConnection(
                     configuration: config, backoff: Backoff(initial: .milliseconds(200), maximum: .seconds(2)),
-                    sleep: { retries += 1; blockingSleep($0) }
+                    sleep: {
+                        retries += 1; blockingSleep($0)
+                    }
                 ) { connection in
                     try connection.declareQueue(name: queue, durable: true)
                     try connection.qos(prefetchCount: 10)
@@ -44,8 +46,9 @@ extension AMQPIntegrationTests {
                         }
                         return
                     }
-                    let seq = try connection.publish(exchange: "", routingKey: queue, body: Array("after".utf8),
-                                                     properties: AMQPProperties(deliveryMode: 2))
+                    let seq = try connection.publish(
+                        exchange: "", routingKey: queue, body: Array("after".utf8),
+                        properties: AMQPProperties(deliveryMode: 2))
                     #expect(try connection.waitForConfirms(upTo: seq, timeout: .seconds(10)) == [])
                     let events = try connection.events(within: .seconds(10)) { events in
                         events.contains { if case .delivery = $0 { true } else { false } }
@@ -68,7 +71,8 @@ extension AMQPIntegrationTests {
         }
 
         @Test func rebuildsAfterCloseAllConnections() async throws {
-            try await survives(fault: ["rabbitmqctl", "close_all_connections", "test"], name: "closeall", expectRetries: false)
+            try await survives(
+                fault: ["rabbitmqctl", "close_all_connections", "test"], name: "closeall", expectRetries: false)
         }
 
         @Test func rebuildsAfterBrokerRestart() async throws {

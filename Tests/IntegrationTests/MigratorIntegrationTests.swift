@@ -49,8 +49,9 @@ import Testing
             let migrator = try Migrator(migrations: [slow], schema: schema)
             #expect(try migrator.migrate(connection).applied == [1])
             // Afterwards the session's own bound is back.
-            #expect(try connection.query("SELECT current_setting('statement_timeout') AS t").first?.string("t")
-                == "200ms")
+            #expect(
+                try connection.query("SELECT current_setting('statement_timeout') AS t").first?.string("t")
+                    == "200ms")
         }
     }
 

@@ -1,5 +1,6 @@
 import PropertyBased
 import Testing
+
 @testable import PeduliDomain
 
 struct AgeTests {
@@ -9,7 +10,7 @@ struct AgeTests {
         ("1961-05-20", "2026-05-19", 779),
         ("1961-05-20", "2026-05-20", 780),
         ("1990-01-31", "1990-02-27", 0),
-        ("1990-01-31", "1990-02-28", 1),   // 31st: completes on February's last day
+        ("1990-01-31", "1990-02-28", 1),  // 31st: completes on February's last day
         ("1990-01-31", "1990-04-30", 3),
         ("2000-02-29", "2018-02-27", 215),
         ("2000-02-29", "2018-02-28", 216),  // 29 Feb: completes on 28 Feb

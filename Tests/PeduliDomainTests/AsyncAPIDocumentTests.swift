@@ -51,8 +51,9 @@ struct AsyncAPIDocumentTests {
         let sponsor = samples.sponsor(1)
         let registration = samples.registration(1, sponsor: sponsor)
         let draft = RegistrationDraft.decode(registration.body, config: config, now: now)
-        guard case .accepted(let accepted) = decideRegistration(
-            draft, facts: RegistrationFacts(sponsor: .active), config: config, acceptedAt: now)
+        guard
+            case .accepted(let accepted) = decideRegistration(
+                draft, facts: RegistrationFacts(sponsor: .active), config: config, acceptedAt: now)
         else { throw DocumentError("sample registration was not accepted") }
         let badDraft = RegistrationDraft.decode(
             registration.body.setting("worker.gender", to: "X"), config: config, now: now)
@@ -61,15 +62,17 @@ struct AsyncAPIDocumentTests {
         let state = RegistrationState(
             status: .accepted, submittedAt: registration.submittedAt, acceptedAt: now,
             birthDate: registration.birthDate, paidThrough: nil)
-        guard case .confirmed(let confirmed) = decidePayment(
-            paymentDraft, facts: PaymentFacts(payer: .active, registration: state), config: config)
+        guard
+            case .confirmed(let confirmed) = decidePayment(
+                paymentDraft, facts: PaymentFacts(payer: .active, registration: state), config: config)
         else { throw DocumentError("sample payment was not confirmed") }
         let worker = EventWorker(name: "Siti Aminah", nikMasked: accepted.nik.masked)
         var events: [any PeduliEvent] = [
             RegistrationAcceptedEvent(accepted, eventID: UUID(), occurredAt: now),
             RegistrationRejectedEvent(draft: badDraft, errors: badDraft.errors, eventID: UUID(), occurredAt: now),
             PaymentConfirmedEvent(confirmed, receiptNumber: "PPR-2026-000001", eventID: UUID(), occurredAt: now),
-            PaymentRejectedEvent(draft: paymentDraft, errors: [.unknownRegistration()], eventID: UUID(), occurredAt: now),
+            PaymentRejectedEvent(
+                draft: paymentDraft, errors: [.unknownRegistration()], eventID: UUID(), occurredAt: now),
         ]
         // Walk a never-paid registration and an old worker through time to meet every reminder kind.
         let today = JakartaDate(now)
@@ -82,10 +85,12 @@ struct AsyncAPIDocumentTests {
         ]
         for s in states {
             for offset in 0..<200 {
-                for r in remindersDue(for: s, on: today.adding(days: offset), config: config) where kinds.insert(r.kind).inserted {
-                    events.append(ReminderEvent(
-                        r, registrationID: accepted.registrationID, sponsorNIP: sponsor.nip, worker: worker,
-                        eventID: UUID(), occurredAt: now))
+                for r in remindersDue(for: s, on: today.adding(days: offset), config: config)
+                where kinds.insert(r.kind).inserted {
+                    events.append(
+                        ReminderEvent(
+                            r, registrationID: accepted.registrationID, sponsorNIP: sponsor.nip, worker: worker,
+                            eventID: UUID(), occurredAt: now))
                 }
             }
         }
@@ -99,10 +104,11 @@ struct AsyncAPIDocumentTests {
 
     @Test func everyEventTypeIsDocumentedWithExactlyItsFields() throws {
         let events = try Self.sampleEvents()
-        #expect(Set(events.map(\.eventType)) == [
-            "registration.accepted", "registration.rejected", "payment.confirmed", "payment.rejected",
-            "reminder.payment_due", "reminder.payment_overdue", "membership.ended", "reminder.age_limit",
-        ])
+        #expect(
+            Set(events.map(\.eventType)) == [
+                "registration.accepted", "registration.rejected", "payment.confirmed", "payment.rejected",
+                "reminder.payment_due", "reminder.payment_overdue", "membership.ended", "reminder.age_limit",
+            ])
         for event in events {
             let message = try #require(Self.message(event.eventType), "no message named \(event.eventType)")
             let documented = Self.fields(message["payload"] as! [String: Any])

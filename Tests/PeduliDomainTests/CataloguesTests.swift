@@ -1,22 +1,27 @@
 import Foundation
 import Testing
+
 @testable import PeduliDomain
 
 /// The repository root, found from this file's path (Tests/PeduliDomainTests/CataloguesTests.swift).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 struct CataloguesTests {
     @Test func embeddedCataloguesEqualConfigFiles() throws {
         let dir = repositoryRoot.appendingPathComponent("config")
-        for (name, embedded) in [("kecamatan.csv", EmbeddedCatalogues.kecamatan), ("kelurahan.csv", EmbeddedCatalogues.kelurahan),
-                                 ("occupations.csv", EmbeddedCatalogues.occupations)] {
+        for (name, embedded) in [
+            ("kecamatan.csv", EmbeddedCatalogues.kecamatan), ("kelurahan.csv", EmbeddedCatalogues.kelurahan),
+            ("occupations.csv", EmbeddedCatalogues.occupations),
+        ] {
             let file = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
             #expect(file == embedded, "\(name) differs from the embedded copy: run scripts/embed-catalogues")
         }
     }
 
     @Test func loaderReadsConfigDirectory() throws {
-        let loaded = try ProgrammeConfiguration.loadCatalogues(directory: repositoryRoot.appendingPathComponent("config"))
+        let loaded = try ProgrammeConfiguration.loadCatalogues(
+            directory: repositoryRoot.appendingPathComponent("config"))
         #expect(loaded == Catalogues.builtIn)
         #expect(loaded.kecamatan.count == 16)
         #expect(loaded.kecamatan["337416"]?.name == "Tugu")
@@ -66,8 +71,9 @@ struct CataloguesTests {
     }
 
     @Test func acceptsCRLFAndBlankLines() throws {
-        let c = try Catalogues(kecamatanCSV: "code,name\r\n337401,Semarang Tengah\r\n\r\n", kelurahanCSV: "code,name,kecamatan\n",
-                               occupationsCSV: Self.occ)
+        let c = try Catalogues(
+            kecamatanCSV: "code,name\r\n337401,Semarang Tengah\r\n\r\n", kelurahanCSV: "code,name,kecamatan\n",
+            occupationsCSV: Self.occ)
         #expect(c.kecamatan["337401"]?.name == "Semarang Tengah")
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PeduliDomain
 
 struct ContributionRatesTests {
@@ -32,7 +33,12 @@ struct ContributionRatesTests {
 
     @Test(arguments: [
         ([] as [ContributionRate], "empty"),
-        ([ContributionRate(effectiveFrom: date("2020-01-01"), monthlyAmount: 1), ContributionRate(effectiveFrom: date("2020-01-01"), monthlyAmount: 2)], "duplicate_rate_date"),
+        (
+            [
+                ContributionRate(effectiveFrom: date("2020-01-01"), monthlyAmount: 1),
+                ContributionRate(effectiveFrom: date("2020-01-01"), monthlyAmount: 2),
+            ], "duplicate_rate_date"
+        ),
         ([ContributionRate(effectiveFrom: date("2020-01-01"), monthlyAmount: 0)], "bad_rate"),
     ])
     func rejectsBadTables(rates: [ContributionRate], code: String) {

@@ -1,6 +1,7 @@
 import Foundation
 import PropertyBased
 import Testing
+
 @testable import PeduliDomain
 
 struct CoverageTests {
@@ -25,8 +26,10 @@ struct CoverageTests {
     /// and paid_through advances by exactly the months paid.
     @Test func coverageNeverOverlapsNorLeavesGaps() async {
         let choices = [1, 2, 3, 6, 12]
-        await propertyCheck(count: 200, input: Gen.element(of: choices).array(of: 1...15),
-                            Gen.int(in: 0...80).array(of: 15)) { monthsList, gaps in
+        await propertyCheck(
+            count: 200, input: Gen.element(of: choices).array(of: 1...15),
+            Gen.int(in: 0...80).array(of: 15)
+        ) { monthsList, gaps in
             var reg = registrationState(birth: "1990-06-15")
             var paidAt = instant("2026-11-21T10:00:00+07:00")
             var covered: [YearMonth] = []
@@ -35,7 +38,8 @@ struct CoverageTests {
                 paidAt = paidAt.addingTimeInterval(TimeInterval(gaps[i] * 86_400))
                 let body = paymentBody(months: months, paidAt: RFC3339.format(paidAt))
                 let draft = PaymentDraft.decode(body, config: config, now: paidAt)
-                let decision = decidePayment(draft, facts: PaymentFacts(payer: .active, registration: reg), config: config)
+                let decision = decidePayment(
+                    draft, facts: PaymentFacts(payer: .active, registration: reg), config: config)
                 switch decision {
                 case .confirmed(let c):
                     if let p = reg.paidThrough {
@@ -53,8 +57,10 @@ struct CoverageTests {
                 case .rejected(let e):
                     // The only way a valid payment fails here: it came after the grace.
                     #expect(e.map(\.code) == [.membershipEnded])
-                    #expect(!Grace.isOpen(on: JakartaDate(paidAt), acceptedOn: JakartaDate(reg.acceptedAt!),
-                                          paidThrough: reg.paidThrough, config: config))
+                    #expect(
+                        !Grace.isOpen(
+                            on: JakartaDate(paidAt), acceptedOn: JakartaDate(reg.acceptedAt!),
+                            paidThrough: reg.paidThrough, config: config))
                     return
                 case .unknownRegistration:
                     Issue.record("registration was given")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PeduliDomain
 
 struct GraceTests {
@@ -17,7 +18,9 @@ struct GraceTests {
         ("2026-11-19", true), ("2026-11-30", true), ("2026-12-01", false), ("2027-03-01", false),
     ])
     func paidThroughAugust(on: String, open: Bool) {
-        #expect(Grace.isOpen(on: date(on), acceptedOn: date("2026-01-10"), paidThrough: ym("2026-08"), config: config) == open)
+        #expect(
+            Grace.isOpen(on: date(on), acceptedOn: date("2026-01-10"), paidThrough: ym("2026-08"), config: config)
+                == open)
     }
 
     @Test(arguments: [("2027-02-19", true), ("2027-02-20", false)])

@@ -1,5 +1,6 @@
 import PropertyBased
 import Testing
+
 @testable import PeduliDomain
 
 struct JSONTests {
@@ -89,7 +90,8 @@ struct JSONTests {
     }
 
     @Test func canonicalEncodingSortsKeysAndEscapes() throws {
-        let v = try JSONParser.parse("{ \"b\": [1, 2.50, null], \"a\": \"q\\\"\\\\\\u0001\\n\", \"é\": true, \"Z\": {} }")
+        let v = try JSONParser.parse(
+            "{ \"b\": [1, 2.50, null], \"a\": \"q\\\"\\\\\\u0001\\n\", \"é\": true, \"Z\": {} }")
         #expect(v.canonicalString() == "{\"Z\":{},\"a\":\"q\\\"\\\\\\u0001\\n\",\"b\":[1,2.50,null],\"é\":true}")
         #expect((try? JSONParser.parse(v.canonicalJSON())) == v)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PeduliDomain
 
 struct JakartaCalendarTests {
@@ -37,7 +38,9 @@ struct JakartaCalendarTests {
         #expect(JakartaDate.parse(text)?.description == text)
     }
 
-    @Test(arguments: ["2026-02-29", "1900-02-29", "2026-04-31", "2026-13-01", "2026-00-10", "2026-1-01", "20261101", "2026-11-00"])
+    @Test(arguments: [
+        "2026-02-29", "1900-02-29", "2026-04-31", "2026-13-01", "2026-00-10", "2026-1-01", "20261101", "2026-11-00",
+    ])
     func rejectsUnrealDates(text: String) {
         #expect(JakartaDate.parse(text) == nil)
     }

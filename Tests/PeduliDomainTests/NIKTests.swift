@@ -1,5 +1,6 @@
 import PropertyBased
 import Testing
+
 @testable import PeduliDomain
 
 struct NIKTests {
@@ -7,8 +8,8 @@ struct NIKTests {
 
     @Test(arguments: [
         ("3374015203800001", "1980-03-12", true),
-        ("3374014103800001", "1980-03-01", true),   // female day 41
-        ("3374017103800001", "1980-03-31", true),   // female day 71
+        ("3374014103800001", "1980-03-01", true),  // female day 41
+        ("3374017103800001", "1980-03-31", true),  // female day 71
         ("3374013103800001", "1980-03-31", false),  // male day 31
         ("3374010101800001", "1980-01-01", false),
         ("3374011212809999", "1980-12-12", false),  // serial 9999
@@ -35,8 +36,8 @@ struct NIKTests {
         "1000011203800001",  // province 10
         "2000011203800001",  // province 20
         "9800011203800001",  // province 98
-        "337401120380000",   // 15 digits
-        "33740112038000011", // 17 digits
+        "337401120380000",  // 15 digits
+        "33740112038000011",  // 17 digits
         "33740112038O0001",  // letter O
         "٣٣٧٤٠١١٢٠٣٨٠٠٠٠١",  // Arabic-Indic digits
     ])
@@ -46,7 +47,9 @@ struct NIKTests {
 
     @Test func centuryFollowsBirthDate() {
         // 29 Feb 00 is real in 2000, not in 1900.
-        #expect(NIK.parse("3374012902000001", birthDate: date("2000-02-29"), reference: ref)?.birthDate == date("2000-02-29"))
+        #expect(
+            NIK.parse("3374012902000001", birthDate: date("2000-02-29"), reference: ref)?.birthDate
+                == date("2000-02-29"))
         #expect(NIK.parse("3374012902000001", birthDate: date("1900-03-01"), reference: ref) == nil)
         #expect(NIK.parse("3374016902000001", birthDate: nil, reference: ref)?.birthDate == date("2000-02-29"))
     }
@@ -68,15 +71,20 @@ struct NIKTests {
     @Test func consistency() throws {
         let nik = try #require(NIK.parse("3374015203800001", birthDate: date("1980-03-12"), reference: ref))
         #expect(NIKConsistency.mismatches(nik: nik, birthDate: date("1980-03-12"), gender: .female).isEmpty)
-        #expect(NIKConsistency.mismatches(nik: nik, birthDate: date("1980-03-13"), gender: .male) == [.nikBirthDateMismatch, .nikGenderMismatch])
+        #expect(
+            NIKConsistency.mismatches(nik: nik, birthDate: date("1980-03-13"), gender: .male) == [
+                .nikBirthDateMismatch, .nikGenderMismatch,
+            ])
         #expect(NIKConsistency.mismatches(nik: nik, birthDate: nil, gender: nil).isEmpty)
     }
 
     @Test func builderParserRoundTrip() async {
         let provinces = NIK.provinceCodes.sorted()
-        await propertyCheck(count: 500,
-                            input: Gen.element(of: provinces), Gen.int(in: 0...9999), Gen.int(in: -36_000...20_000),
-                            Gen.bool, Gen.int(in: 1...9999)) { province, region, dayOffset, female, serial in
+        await propertyCheck(
+            count: 500,
+            input: Gen.element(of: provinces), Gen.int(in: 0...9999), Gen.int(in: -36_000...20_000),
+            Gen.bool, Gen.int(in: 1...9999)
+        ) { province, region, dayOffset, female, serial in
             let birth = JakartaDate(daysSinceEpoch: Int64(dayOffset))
             let text = NIK.build(province: province!, region: region, birthDate: birth, female: female, serial: serial)
             let nik = NIK.parse(text, birthDate: birth, reference: date("2026-11-20"))

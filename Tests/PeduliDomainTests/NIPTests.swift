@@ -1,15 +1,16 @@
 import Testing
+
 @testable import PeduliDomain
 
 struct NIPTests {
     @Test(arguments: [
         ("198503152010011002", NIP.Kind.pns),
-        ("198503152010121999", .pns),       // month 12, serial 999
-        ("198503152000012001", .pns),       // appointment year = birth + 15, sex 2
-        ("198503152024241001", .pppk),      // digits 13–14 = 24
-        ("198503152024131001", .pppk),      // 13
-        ("198503152024991001", .pppk),      // 99
-        ("200002292020011001", .pns),       // 29 Feb of a leap year
+        ("198503152010121999", .pns),  // month 12, serial 999
+        ("198503152000012001", .pns),  // appointment year = birth + 15, sex 2
+        ("198503152024241001", .pppk),  // digits 13–14 = 24
+        ("198503152024131001", .pppk),  // 13
+        ("198503152024991001", .pppk),  // 99
+        ("200002292020011001", .pns),  // 29 Feb of a leap year
     ])
     func validWithPPPKAllowed(text: String, kind: NIP.Kind) {
         #expect(NIP.parse(text, allowPPPK: true)?.kind == kind)
@@ -29,8 +30,8 @@ struct NIPTests {
         "198503152010013002",  // sex 3
         "198503152010010002",  // sex 0
         "198503152010011000",  // serial 000
-        "19850315201001100",   // 17 digits
-        "1985031520100110021", // 19 digits
+        "19850315201001100",  // 17 digits
+        "1985031520100110021",  // 19 digits
         "19850315201001100a",
         "190002292010011002",  // 29 Feb 1900
     ])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PeduliDomain
 
 struct NameTests {
@@ -18,7 +19,9 @@ struct NameTests {
         #expect(PersonName.normalise(text) == expected)
     }
 
-    @Test(arguments: ["", "   ", "Siti2", "Siti@Aminah", "Siti 😀", String(repeating: "a", count: 101), "Siti_Aminah", "\u{0301}a"])
+    @Test(arguments: [
+        "", "   ", "Siti2", "Siti@Aminah", "Siti 😀", String(repeating: "a", count: 101), "Siti_Aminah", "\u{0301}a",
+    ])
     func rejects(text: String) {
         #expect(PersonName.normalise(text) == nil)
     }

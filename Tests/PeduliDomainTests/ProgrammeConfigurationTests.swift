@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PeduliDomain
 
 struct ProgrammeConfigurationTests {
@@ -18,13 +19,14 @@ struct ProgrammeConfigurationTests {
         try c.validate()
     }
 
-    @Test(arguments: [
-        { (c: inout ProgrammeConfiguration) in c.graceMonths = -1 },
-        { (c: inout ProgrammeConfiguration) in c.dueDayOfMonth = 31 },
-        { (c: inout ProgrammeConfiguration) in c.allowedPaymentMonths = [] },
-        { (c: inout ProgrammeConfiguration) in c.allowedPaymentMonths = [0, 1] },
-        { (c: inout ProgrammeConfiguration) in c.clockSkewSeconds = -5 },
-    ] as [@Sendable (inout ProgrammeConfiguration) -> Void])
+    @Test(
+        arguments: [
+            { (c: inout ProgrammeConfiguration) in c.graceMonths = -1 },
+            { (c: inout ProgrammeConfiguration) in c.dueDayOfMonth = 31 },
+            { (c: inout ProgrammeConfiguration) in c.allowedPaymentMonths = [] },
+            { (c: inout ProgrammeConfiguration) in c.allowedPaymentMonths = [0, 1] },
+            { (c: inout ProgrammeConfiguration) in c.clockSkewSeconds = -5 },
+        ] as [@Sendable (inout ProgrammeConfiguration) -> Void])
     func rejectsNonsense(change: @Sendable (inout ProgrammeConfiguration) -> Void) {
         var c = ProgrammeConfiguration()
         change(&c)

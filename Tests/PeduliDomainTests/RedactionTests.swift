@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PeduliDomain
 
 /// Personal data never leaks through string interpolation of the domain's values.

@@ -7,14 +7,17 @@ struct ConfigurationKeyTests {
     @Test("lists are the keys whose rule takes several values")
     func lists() {
         let lists = Set(ConfigurationKeys.all.filter(\.isList).map(\.name))
-        #expect(lists == [
-            "amqp.url", "security.allowed_publishers", "rules.payment_months", "rules.rates", "topology.retry_delays",
-        ])
+        #expect(
+            lists == [
+                "amqp.url", "security.allowed_publishers", "rules.payment_months", "rules.rates",
+                "topology.retry_delays",
+            ])
     }
 
     @Test("only the connection URLs have no default")
     func required() {
-        #expect(Set(ConfigurationKeys.all.filter { $0.defaultValue == nil }.map(\.name)) == ["amqp.url", "database.url"])
+        #expect(
+            Set(ConfigurationKeys.all.filter { $0.defaultValue == nil }.map(\.name)) == ["amqp.url", "database.url"])
     }
 
     @Test("a secret key's value never reaches an error")

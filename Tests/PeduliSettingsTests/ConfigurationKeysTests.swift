@@ -29,12 +29,15 @@ struct ConfigurationKeysTests {
         for (key, value) in expected {
             #expect(ConfigurationKeys.byName[key]?.defaultValue == value, "\(key)")
         }
-        #expect(ConfigurationKeys.byName["worker.prefetch"] != nil && ConfigurationKeys.byName["worker.batch_size"] != nil)
+        #expect(
+            ConfigurationKeys.byName["worker.prefetch"] != nil && ConfigurationKeys.byName["worker.batch_size"] != nil)
     }
 
     @Test("environment names follow PEDULI_ + upper case with _ for .")
     func environmentNames() {
-        #expect(ConfigurationKeys.byName["security.allowed_publishers"]?.environmentName == "PEDULI_SECURITY_ALLOWED_PUBLISHERS")
+        #expect(
+            ConfigurationKeys.byName["security.allowed_publishers"]?.environmentName
+                == "PEDULI_SECURITY_ALLOWED_PUBLISHERS")
         #expect(ConfigurationKeys.byName["amqp.tls.ca_file"]?.environmentName == "PEDULI_AMQP_TLS_CA_FILE")
         #expect(ConfigurationKeys.byName["amqp.url"]?.environmentName == "PEDULI_AMQP_URL")
     }
@@ -50,7 +53,9 @@ struct ConfigurationKeysTests {
         #expect(ConfigurationKeys.suggestion(for: unknown) == expected)
     }
 
-    @Test("secret keys", arguments: [("amqp.url", true), ("database.url", true), ("a.password", true), ("worker.prefetch", false)])
+    @Test(
+        "secret keys",
+        arguments: [("amqp.url", true), ("database.url", true), ("a.password", true), ("worker.prefetch", false)])
     func secrets(key: String, secret: Bool) {
         #expect(ConfigurationKey.isSecret(key) == secret)
     }

@@ -20,7 +20,10 @@ struct ValueChecksTests {
     func doubles() throws {
         let skew = ConfigurationKeys["rules.max_clock_skew_seconds"]
         try skew.check(0.5)
-        #expect(throws: ConfigurationError(code: "invalid_value", key: skew.name, value: "-5", expected: "an integer from 0 to 86400")) {
+        #expect(
+            throws: ConfigurationError(
+                code: "invalid_value", key: skew.name, value: "-5", expected: "an integer from 0 to 86400")
+        ) {
             try skew.check(-5.0)
         }
     }
@@ -30,7 +33,9 @@ struct ValueChecksTests {
         #expect(try ConfigurationKeys["roster.enforce"].boolean(from: text) == value)
     }
 
-    @Test("names are AMQP short strings", arguments: [("peduli.dead", true), ("", false), ("a b", false), (String(repeating: "x", count: 256), false)])
+    @Test(
+        "names are AMQP short strings",
+        arguments: [("peduli.dead", true), ("", false), ("a b", false), (String(repeating: "x", count: 256), false)])
     func names(text: String, valid: Bool) {
         #expect((try? ConfigurationKeys["topology.dead_queue"].name(from: text)) != nil || !valid)
         #expect((try? ConfigurationKeys["topology.dead_queue"].name(from: text)) == nil || valid)
@@ -55,7 +60,12 @@ struct ValueChecksTests {
         #expect(throws: parsed.errors[2]) { try key.check([Int]()) }
     }
 
-    @Test("delays", arguments: [("500ms", Duration.milliseconds(500)), ("10s", .seconds(10)), ("1h", .seconds(3600)), ("24h", .seconds(86_400))])
+    @Test(
+        "delays",
+        arguments: [
+            ("500ms", Duration.milliseconds(500)), ("10s", .seconds(10)), ("1h", .seconds(3600)),
+            ("24h", .seconds(86_400)),
+        ])
     func delays(text: String, delay: Duration) {
         #expect(ConfigurationKeys["topology.retry_delays"].delays(from: [text]).values == [delay])
     }
@@ -72,9 +82,14 @@ struct ValueChecksTests {
         #expect(key.rates(from: ["2019-02-30:16800"]).errors.map(\.code) == ["invalid_value"])
         let tooMuch = key.rates(from: ["2020-01-01:1000000001"])
         #expect(tooMuch.errors.map(\.code) == ["bad_rate"])
-        #expect(throws: tooMuch.errors[0]) { try key.check([ConfigurationRate(effectiveFrom: "2020-01-01", monthlyAmount: 1_000_000_001)]) }
+        #expect(throws: tooMuch.errors[0]) {
+            try key.check([ConfigurationRate(effectiveFrom: "2020-01-01", monthlyAmount: 1_000_000_001)])
+        }
         let twice = key.rates(from: ["2020-01-01:1", "2020-01-01:2"])
         #expect(twice.errors.map(\.code) == ["duplicate_rate_date"])
-        #expect(key.rates(from: ["2027-01-01:20000", "2019-12-02:16800"]).values.map(\.effectiveFrom) == ["2019-12-02", "2027-01-01"])
+        #expect(
+            key.rates(from: ["2027-01-01:20000", "2019-12-02:16800"]).values.map(\.effectiveFrom) == [
+                "2019-12-02", "2027-01-01",
+            ])
     }
 }

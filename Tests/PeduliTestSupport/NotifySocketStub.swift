@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A datagram socket standing in for systemd's notify socket.
@@ -51,4 +51,3 @@ public final class NotifySocketStub {
         if let path { unlink(path) }
     }
 }
-

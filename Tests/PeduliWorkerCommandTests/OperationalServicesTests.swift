@@ -27,7 +27,8 @@ struct OperationalServicesTests {
     let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
     func shell(_ notifier: SystemdNotifier = SystemdNotifier(environment: [:])) -> OperationalServices {
-        OperationalServices(registry: PrometheusCollectorRegistry(), health: HealthState(), notifier: notifier, logger: logger)
+        OperationalServices(
+            registry: PrometheusCollectorRegistry(), health: HealthState(), notifier: notifier, logger: logger)
     }
 
     @Test("metrics endpoint only when metrics.listen is set; the watchdog always")

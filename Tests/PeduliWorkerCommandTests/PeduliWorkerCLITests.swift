@@ -9,8 +9,10 @@ struct PeduliWorkerCLITests {
     @Test(
         "every command of docs/operations.md parses, with --config",
         arguments: [
-            ["run", "--config", "/c.yaml"], ["migrate", "--config", "/c.yaml"], ["check-config", "--config", "/c.yaml"],
-            ["roster", "import", "roster.csv", "--config", "/c.yaml"], ["covered", "import", "covered.csv", "--config", "/c.yaml"],
+            ["run", "--config", "/c.yaml"], ["migrate", "--config", "/c.yaml"],
+            ["check-config", "--config", "/c.yaml"],
+            ["roster", "import", "roster.csv", "--config", "/c.yaml"],
+            ["covered", "import", "covered.csv", "--config", "/c.yaml"],
             ["reminders", "run", "--as-of", "2026-12-08", "--config", "/c.yaml"],
             ["reminders", "run", "--as-of", "2026-12-08", "--dry-run"], ["report"],
             ["report", "--as-of", "2026-12-31", "--format", "json", "--config", "/c.yaml"],
@@ -28,11 +30,13 @@ struct PeduliWorkerCLITests {
     @Test("parsed values")
     func values() throws {
         let reminders = try #require(
-            try PeduliWorkerCLI.parseAsRoot(["reminders", "run", "--as-of", "2026-02-28", "--dry-run"]) as? RemindersRunCommand)
+            try PeduliWorkerCLI.parseAsRoot(["reminders", "run", "--as-of", "2026-02-28", "--dry-run"])
+                as? RemindersRunCommand)
         #expect(reminders.asOf.description == "2026-02-28" && reminders.dryRun)
         let report = try #require(try PeduliWorkerCLI.parseAsRoot(["report"]) as? ReportCommand)
         #expect(report.asOf == nil && report.format == .text)
-        let roster = try #require(try PeduliWorkerCLI.parseAsRoot(["roster", "import", "a.csv"]) as? RosterImportCommand)
+        let roster = try #require(
+            try PeduliWorkerCLI.parseAsRoot(["roster", "import", "a.csv"]) as? RosterImportCommand)
         #expect(roster.file == "a.csv" && roster.options.config == nil)
     }
 
@@ -57,7 +61,8 @@ struct PeduliWorkerCLITests {
         for (command, phrase) in [
             (RunCommand.self as any ParsableCommand.Type, "Run the worker daemon"), (MigrateCommand.self, "schema"),
             (CheckConfigCommand.self, "validate the configuration"), (RosterImportCommand.self, "nip,name,unit,active"),
-            (CoveredImportCommand.self, "nik,scheme"), (RemindersRunCommand.self, "--dry-run"), (ReportCommand.self, "coverage"),
+            (CoveredImportCommand.self, "nik,scheme"), (RemindersRunCommand.self, "--dry-run"),
+            (ReportCommand.self, "coverage"),
         ] {
             let text = PeduliWorkerCLI.helpMessage(for: command, columns: 1000)
             #expect(text.contains(phrase), "\(command)")
@@ -67,12 +72,18 @@ struct PeduliWorkerCLITests {
 
     @Test("the exit codes of docs/operations.md")
     func exitCodes() {
-        #expect([ExitCodes.success, ExitCodes.usage, ExitCodes.dependencyUnavailable, ExitCodes.internalError, ExitCodes.configuration] == [0, 64, 69, 70, 78])
+        #expect(
+            [
+                ExitCodes.success, ExitCodes.usage, ExitCodes.dependencyUnavailable, ExitCodes.internalError,
+                ExitCodes.configuration,
+            ] == [0, 64, 69, 70, 78])
     }
 
     @Test("a configuration error ends the command with 78")
     func configurationExit() throws {
-        let loader = ConfigurationLoader(environment: ["PEDULI_WORKER_PREFETCH": "x", "PEDULI_DATABASE_URL": "postgresql:///x"])
+        let loader = ConfigurationLoader(environment: [
+            "PEDULI_WORKER_PREFETCH": "x", "PEDULI_DATABASE_URL": "postgresql:///x",
+        ])
         do {
             _ = try loadConfiguration(try CommonOptions.parse([]), requiring: .database, loader: loader)
             Issue.record("expected exit 78")

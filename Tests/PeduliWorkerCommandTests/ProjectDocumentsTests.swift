@@ -45,10 +45,13 @@ struct ProjectDocumentsTests {
         var offenders: [String] = []
         for folder in ["Sources", "Tests", "docs", "scripts", "config", "systemd", ".ci"] {
             let base = Self.root.appendingPathComponent(folder)
-            guard let files = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
+            guard let files = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else {
+                continue
+            }
             for case let url as URL in files where !url.hasDirectoryPath {
                 guard url.lastPathComponent != "ProjectDocumentsTests.swift",
-                      let text = try? String(contentsOf: url, encoding: .utf8) else { continue }
+                    let text = try? String(contentsOf: url, encoding: .utf8)
+                else { continue }
                 for needle in outside where text.contains(needle) { offenders.append("\(url.path): \(needle)") }
             }
         }

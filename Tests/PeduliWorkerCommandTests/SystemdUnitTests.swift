@@ -25,6 +25,7 @@ struct SystemdUnitTests {
     /// The stop timeout stays above the drain (20 s), and the watchdog is armed.
     @Test func stopAndWatchdog() throws {
         let lines = try Self.unit()
-        #expect(lines.contains("TimeoutStopSec=40") && lines.contains("WatchdogSec=30") && lines.contains("Type=notify"))
+        #expect(
+            lines.contains("TimeoutStopSec=40") && lines.contains("WatchdogSec=30") && lines.contains("Type=notify"))
     }
 }

@@ -93,14 +93,18 @@ import Testing
         #expect(custom.connectionParameters.filter { $0.keyword == "options" }.count == 1)
     }
 
-    @Test(arguments: [
-        (nil, "host=h", ""),
-        (30_000, "host=h", " -c statement_timeout=30000"),
-        (0, "host=h", " -c statement_timeout=0"),
-        (-5, "host=h", " -c statement_timeout=0"),
-        // The connection string's own setting comes last, so it wins.
-        (30_000, "host=h options='-c statement_timeout=5000'", " -c statement_timeout=30000 -c statement_timeout=5000"),
-    ] as [(Int?, String, String)])
+    @Test(
+        arguments: [
+            (nil, "host=h", ""),
+            (30_000, "host=h", " -c statement_timeout=30000"),
+            (0, "host=h", " -c statement_timeout=0"),
+            (-5, "host=h", " -c statement_timeout=0"),
+            // The connection string's own setting comes last, so it wins.
+            (
+                30_000, "host=h options='-c statement_timeout=5000'",
+                " -c statement_timeout=30000 -c statement_timeout=5000"
+            ),
+        ] as [(Int?, String, String)])
     func statementTimeoutIsASessionOption(timeout: Int?, conninfo: String, expected: String) throws {
         var configuration = try PostgresConfiguration(conninfo)
         configuration.statementTimeoutMilliseconds = timeout
@@ -108,17 +112,20 @@ import Testing
         #expect(options == PostgresConfiguration.sessionOptions + expected)
     }
 
-    @Test(arguments: [
-        ([:], "host=h", ""),
-        (["synchronous_commit": "off"], "host=h", " -c synchronous_commit=off"),
-        // Sorted by name, so the same settings always make the same connection string.
-        (["work_mem": "8MB", "synchronous_commit": "off"], "host=h", " -c synchronous_commit=off -c work_mem=8MB"),
-        // Spaces and backslashes escaped the way libpq reads them.
-        (["search_path": "a b\\c"], "host=h", #" -c search_path=a\ b\\c"#),
-        // After the statement timeout, before the connection string's options, which win.
-        (["synchronous_commit": "off"], "host=h options='-c synchronous_commit=on'",
-         " -c statement_timeout=100 -c synchronous_commit=off -c synchronous_commit=on"),
-    ] as [([String: String], String, String)])
+    @Test(
+        arguments: [
+            ([:], "host=h", ""),
+            (["synchronous_commit": "off"], "host=h", " -c synchronous_commit=off"),
+            // Sorted by name, so the same settings always make the same connection string.
+            (["work_mem": "8MB", "synchronous_commit": "off"], "host=h", " -c synchronous_commit=off -c work_mem=8MB"),
+            // Spaces and backslashes escaped the way libpq reads them.
+            (["search_path": "a b\\c"], "host=h", #" -c search_path=a\ b\\c"#),
+            // After the statement timeout, before the connection string's options, which win.
+            (
+                ["synchronous_commit": "off"], "host=h options='-c synchronous_commit=on'",
+                " -c statement_timeout=100 -c synchronous_commit=off -c synchronous_commit=on"
+            ),
+        ] as [([String: String], String, String)])
     func sessionSettingsAreSessionOptions(settings: [String: String], conninfo: String, expected: String) throws {
         var configuration = try PostgresConfiguration(conninfo)
         configuration.sessionSettings = settings

@@ -22,8 +22,10 @@ struct BatchDecider: Sendable {
     /// - Parameters:
     ///   - decidedAt: the decision time (acceptance time, event times, the Jakarta date for grace).
     ///   - newEventID: a fresh id for each event.
-    func decide(_ batch: [InboundCommand], facts: BatchFacts, at decidedAt: Date,
-                       newEventID: @escaping () -> UUID = UUID.init) -> BatchDecision {
+    func decide(
+        _ batch: [InboundCommand], facts: BatchFacts, at decidedAt: Date,
+        newEventID: @escaping () -> UUID = UUID.init
+    ) -> BatchDecision {
         var run = Run(facts: facts, decidedAt: decidedAt, newEventID: newEventID, decider: self)
         for command in batch { run.decide(command) }
         return run.decision
@@ -48,9 +50,10 @@ struct BatchDecider: Sendable {
         var programme: ProgrammeConfiguration { decider.programme }
 
         mutating func log(_ c: InboundCommand.Context, _ outcome: String, key: String?, reasons: [String] = []) {
-            decision.log.append(.init(
-                messageID: c.messageID, attempt: c.attempt, queue: c.queue, publisher: c.publisher, command: c.kind,
-                key: key, outcome: outcome, reasons: reasons, redelivered: c.delivery.redelivered))
+            decision.log.append(
+                .init(
+                    messageID: c.messageID, attempt: c.attempt, queue: c.queue, publisher: c.publisher, command: c.kind,
+                    key: key, outcome: outcome, reasons: reasons, redelivered: c.delivery.redelivered))
         }
 
         mutating func park(_ c: InboundCommand.Context, _ reason: ParkReason, _ detail: String, key: String?) {
@@ -90,12 +93,15 @@ struct BatchDecider: Sendable {
 
         /// A command key decided before: the same content is replayed, other content is parked (and gives its
         /// inbox claim back, as every parked message does). True when the command is settled that way.
-        mutating func settledEarlier(_ c: InboundCommand.Context, key: String?, identity: String,
-                                     inboxKey: InboxKey?) -> Bool {
+        mutating func settledEarlier(
+            _ c: InboundCommand.Context, key: String?, identity: String,
+            inboxKey: InboxKey?
+        ) -> Bool {
             guard let key else { return false }
             let commandKey = CommandKey(kind: c.kind, key: key)
             guard let stored = facts.outcomes[commandKey] else { return false }
-            let same = stored.identity.map { $0 == identity }
+            let same =
+                stored.identity.map { $0 == identity }
                 ?? facts.sameContent[ContentProbe(command: commandKey, identity: identity)] ?? false
             if same {
                 let event = ReplayedEvent(
@@ -111,8 +117,10 @@ struct BatchDecider: Sendable {
             return true
         }
 
-        mutating func decideRegistration(_ c: InboundCommand.Context, _ draft: RegistrationDraft, key: String?,
-                                         identity: String) {
+        mutating func decideRegistration(
+            _ c: InboundCommand.Context, _ draft: RegistrationDraft, key: String?,
+            identity: String
+        ) {
             var known = RegistrationFacts(sponsor: draft.lookupSponsorNIP.flatMap { facts.sponsors[$0] })
             var lapsed: [UUID] = []
             if let nik = draft.lookupNIK?.digits {
@@ -135,23 +143,28 @@ struct BatchDecider: Sendable {
                     birthDate: accepted.birthDate, paidThrough: nil)
                 log(c, "accepted", key: key, reasons: accepted.warnings.map(\.code.rawValue))
             case .rejected(let errors):
-                event = RegistrationRejectedEvent(draft: draft, errors: errors, eventID: newEventID(),
-                                                  occurredAt: decidedAt)
+                event = RegistrationRejectedEvent(
+                    draft: draft, errors: errors, eventID: newEventID(),
+                    occurredAt: decidedAt)
                 if let id = draft.registrationID { facts.registrations[id] = BatchFacts.rejectedRegistration }
                 log(c, "rejected", key: key, reasons: errors.map(\.code.rawValue))
             }
             settle(event, context: c, key: key, identity: identity)
         }
 
-        mutating func decidePayment(_ c: InboundCommand.Context, _ draft: PaymentDraft, key: String?,
-                                    identity: String) {
+        mutating func decidePayment(
+            _ c: InboundCommand.Context, _ draft: PaymentDraft, key: String?,
+            identity: String
+        ) {
             let known = PaymentFacts(
                 payer: draft.lookupPayerNIP.flatMap { facts.sponsors[$0] },
                 registration: draft.lookupRegistrationID.flatMap { facts.registrations[$0] })
             let delays = decider.pipeline.topology.retryDelays
             let event: any PeduliEvent
-            switch PeduliDomain.decidePayment(draft, facts: known, config: programme,
-                                              finalAttempt: c.attempt >= delays.count) {
+            switch PeduliDomain.decidePayment(
+                draft, facts: known, config: programme,
+                finalAttempt: c.attempt >= delays.count)
+            {
             case .unknownRegistration:
                 let queue = decider.pipeline.topology.retryQueue(for: delays[c.attempt])
                 decision.outbox.append(decider.copies.retry(c, queue: queue))
@@ -159,10 +172,12 @@ struct BatchDecider: Sendable {
                 return
             case .confirmed(let payment):
                 let receipt = ReceiptNumber.format(year: JakartaDate(decidedAt).year, sequence: takeReceipt())
-                event = PaymentConfirmedEvent(payment, receiptNumber: receipt, eventID: newEventID(),
-                                              occurredAt: decidedAt)
+                event = PaymentConfirmedEvent(
+                    payment, receiptNumber: receipt, eventID: newEventID(),
+                    occurredAt: decidedAt)
                 decision.payments.append((payment, receipt))
-                let reopen = (decision.paidThrough[payment.registrationID]?.reopen ?? false)
+                let reopen =
+                    (decision.paidThrough[payment.registrationID]?.reopen ?? false)
                     || payment.reopensRegistration
                 decision.paidThrough[payment.registrationID] = .init(month: payment.newPaidThrough, reopen: reopen)
                 if var registration = facts.registrations[payment.registrationID] {
@@ -184,13 +199,16 @@ struct BatchDecider: Sendable {
         }
 
         /// Records a command's outcome (for replays) and queues its event.
-        mutating func settle(_ event: any PeduliEvent, context c: InboundCommand.Context, key: String?,
-                             identity: String) {
+        mutating func settle(
+            _ event: any PeduliEvent, context c: InboundCommand.Context, key: String?,
+            identity: String
+        ) {
             let body = event.jsonValue().canonicalString()
             if let key {
                 let commandKey = CommandKey(kind: c.kind, key: key)
-                decision.outcomes.append(.init(
-                    command: commandKey, identity: identity, eventType: event.eventType, body: body))
+                decision.outcomes.append(
+                    .init(
+                        command: commandKey, identity: identity, eventType: event.eventType, body: body))
                 facts.outcomes[commandKey] = StoredOutcome(
                     eventType: event.eventType, eventBody: body, identity: identity)
             }
@@ -200,7 +218,8 @@ struct BatchDecider: Sendable {
 
     /// An event bound for `peduli.events`, correlated with the command that caused it.
     func eventMessage(_ event: any PeduliEvent, body: [UInt8], context c: InboundCommand.Context) -> OutboxMessage {
-        .event(type: event.eventType, eventID: event.eventID, body: body, correlationID: c.correlationID,
-               occurredAt: event.occurredAt, pipeline: pipeline)
+        .event(
+            type: event.eventType, eventID: event.eventID, body: body, correlationID: c.correlationID,
+            occurredAt: event.occurredAt, pipeline: pipeline)
     }
 }

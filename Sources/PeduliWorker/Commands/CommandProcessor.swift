@@ -21,8 +21,10 @@ final class CommandProcessor {
     let logger: Logger
     let now: () -> Date
 
-    init(db: PostgresConnection, programme: ProgrammeConfiguration, pipeline: PipelineConfiguration,
-         workerUser: String?, logger: Logger, now: @escaping () -> Date = Date.init) {
+    init(
+        db: PostgresConnection, programme: ProgrammeConfiguration, pipeline: PipelineConfiguration,
+        workerUser: String?, logger: Logger, now: @escaping () -> Date = Date.init
+    ) {
         self.db = db
         self.decoder = InboundDecoder(
             check: InboundCheck(
@@ -52,9 +54,11 @@ final class CommandProcessor {
             } catch {
                 attempt += 1
                 PipelineMetrics.batchRetried(Self.retryReason(error))
-                logger.warning("batch failed; deciding it again", metadata: [
-                    "error": "\(error)", "attempt": "\(attempt)", "size": "\(deliveries.count)",
-                ])
+                logger.warning(
+                    "batch failed; deciding it again",
+                    metadata: [
+                        "error": "\(error)", "attempt": "\(attempt)", "size": "\(deliveries.count)",
+                    ])
                 if attempt >= 3 { break }
             }
         }
@@ -67,9 +71,11 @@ final class CommandProcessor {
             } catch let error as PostgresError where error.category == .connectionLost {
                 throw error
             } catch {
-                logger.error("message failed on its own; returned to its queue", metadata: [
-                    "message_id": "\(command.context.messageID ?? "-")", "error": "\(error)",
-                ])
+                logger.error(
+                    "message failed on its own; returned to its queue",
+                    metadata: [
+                        "message_id": "\(command.context.messageID ?? "-")", "error": "\(error)",
+                    ])
                 dispositions.append(.requeue)
             }
         }

@@ -8,112 +8,118 @@ extension CommandStore {
     /// first.
     func write(_ w: BatchDecision, on db: PostgresConnection) throws {
         var statements: [PostgresStatement] = []
-        statements.append(PostgresStatement(
-            """
-            INSERT INTO processing_log (message_id, attempt, queue, publisher, command, command_key, outcome, reason_codes,
-                redelivered)
-            SELECT m, a, q, p, c, k, o, CASE WHEN r = '' THEN '{}'::text[] ELSE string_to_array(r, ',') END, d
-            FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                $9::bool[]) AS t(m, a, q, p, c, k, o, r, d)
-            ON CONFLICT (message_id, attempt) WHERE message_id IS NOT NULL AND outcome <> 'parked' DO NOTHING
-            """,
-            [
-                PostgresArray.text(w.log.map(\.messageID)), PostgresArray.int(w.log.map { $0.attempt }),
-                PostgresArray.text(w.log.map(\.queue)), PostgresArray.text(w.log.map(\.publisher)),
-                PostgresArray.text(w.log.map(\.command.rawValue)), PostgresArray.text(w.log.map(\.key)),
-                PostgresArray.text(w.log.map(\.outcome)), PostgresArray.joined(w.log.map(\.reasons)),
-                PostgresArray.bool(w.log.map(\.redelivered)),
-            ]))
+        statements.append(
+            PostgresStatement(
+                """
+                INSERT INTO processing_log (message_id, attempt, queue, publisher, command, command_key, outcome, reason_codes,
+                    redelivered)
+                SELECT m, a, q, p, c, k, o, CASE WHEN r = '' THEN '{}'::text[] ELSE string_to_array(r, ',') END, d
+                FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                    $9::bool[]) AS t(m, a, q, p, c, k, o, r, d)
+                ON CONFLICT (message_id, attempt) WHERE message_id IS NOT NULL AND outcome <> 'parked' DO NOTHING
+                """,
+                [
+                    PostgresArray.text(w.log.map(\.messageID)), PostgresArray.int(w.log.map { $0.attempt }),
+                    PostgresArray.text(w.log.map(\.queue)), PostgresArray.text(w.log.map(\.publisher)),
+                    PostgresArray.text(w.log.map(\.command.rawValue)), PostgresArray.text(w.log.map(\.key)),
+                    PostgresArray.text(w.log.map(\.outcome)), PostgresArray.joined(w.log.map(\.reasons)),
+                    PostgresArray.bool(w.log.map(\.redelivered)),
+                ]))
         if !w.ended.isEmpty {
-            statements.append(PostgresStatement(
-                "UPDATE registrations SET ended_at = now() WHERE registration_id = ANY($1::uuid[]) AND ended_at IS NULL",
-                [PostgresArray.text(w.ended.map(\.canonicalString))]))
+            statements.append(
+                PostgresStatement(
+                    "UPDATE registrations SET ended_at = now() WHERE registration_id = ANY($1::uuid[]) AND ended_at IS NULL",
+                    [PostgresArray.text(w.ended.map(\.canonicalString))]))
         }
         if !w.registrations.isEmpty {
             let r = w.registrations
-            statements.append(PostgresStatement(
-                """
-                INSERT INTO registrations (registration_id, submitted_at, accepted_at, sponsor_nip, nik, worker_name,
-                    birth_date, gender, phone, occupation, work_status, kecamatan, kelurahan, address, source,
-                    monthly_contribution, first_due_date)
-                SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
-                    $6::text[], $7::date[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-                    $14::text[], $15::text[], $16::int[], $17::date[])
-                """,
-                [
-                    PostgresArray.text(r.map { $0.registrationID.canonicalString }),
-                    PostgresArray.text(r.map { PostgresText.encodeTimestamp($0.submittedAt) }),
-                    PostgresArray.text(r.map { PostgresText.encodeTimestamp($0.acceptedAt) }),
-                    PostgresArray.text(r.map { $0.sponsorNIP.value }),
-                    PostgresArray.text(r.map { $0.nik.digits }),
-                    PostgresArray.text(r.map(\.workerName)),
-                    PostgresArray.text(r.map { $0.birthDate.description }),
-                    PostgresArray.text(r.map { $0.gender.rawValue }),
-                    PostgresArray.text(r.map { $0.phone?.e164 }),
-                    PostgresArray.text(r.map { $0.occupation.code }),
-                    PostgresArray.text(r.map { $0.workStatus.rawValue }),
-                    PostgresArray.text(r.map { $0.kecamatan.code }),
-                    PostgresArray.text(r.map { $0.kelurahan?.code }),
-                    PostgresArray.text(r.map { $0.address?.text }),
-                    PostgresArray.text(r.map { $0.source.rawValue }),
-                    PostgresArray.int(r.map { Int($0.monthlyContribution) }),
-                    PostgresArray.text(r.map { $0.firstDueDate.description }),
-                ]))
+            statements.append(
+                PostgresStatement(
+                    """
+                    INSERT INTO registrations (registration_id, submitted_at, accepted_at, sponsor_nip, nik, worker_name,
+                        birth_date, gender, phone, occupation, work_status, kecamatan, kelurahan, address, source,
+                        monthly_contribution, first_due_date)
+                    SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
+                        $6::text[], $7::date[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                        $14::text[], $15::text[], $16::int[], $17::date[])
+                    """,
+                    [
+                        PostgresArray.text(r.map { $0.registrationID.canonicalString }),
+                        PostgresArray.text(r.map { PostgresText.encodeTimestamp($0.submittedAt) }),
+                        PostgresArray.text(r.map { PostgresText.encodeTimestamp($0.acceptedAt) }),
+                        PostgresArray.text(r.map { $0.sponsorNIP.value }),
+                        PostgresArray.text(r.map { $0.nik.digits }),
+                        PostgresArray.text(r.map(\.workerName)),
+                        PostgresArray.text(r.map { $0.birthDate.description }),
+                        PostgresArray.text(r.map { $0.gender.rawValue }),
+                        PostgresArray.text(r.map { $0.phone?.e164 }),
+                        PostgresArray.text(r.map { $0.occupation.code }),
+                        PostgresArray.text(r.map { $0.workStatus.rawValue }),
+                        PostgresArray.text(r.map { $0.kecamatan.code }),
+                        PostgresArray.text(r.map { $0.kelurahan?.code }),
+                        PostgresArray.text(r.map { $0.address?.text }),
+                        PostgresArray.text(r.map { $0.source.rawValue }),
+                        PostgresArray.int(r.map { Int($0.monthlyContribution) }),
+                        PostgresArray.text(r.map { $0.firstDueDate.description }),
+                    ]))
         }
         if !w.payments.isEmpty {
             let p = w.payments
             // With the payments, the months each covers, one row each: two payments of one registration for
             // the same month violate the primary key, and the batch is decided again on the state that won.
-            statements.append(PostgresStatement(
-                """
-                WITH paid AS (
-                    INSERT INTO payments (payment_id, registration_id, payer_nip, months, amount, paid_at, channel,
-                        covered_from, covered_through, receipt_number)
-                    SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::bigint[],
-                        $6::timestamptz[], $7::text[], $8::date[], $9::date[], $10::text[])
-                    RETURNING payment_id, registration_id, covered_from, covered_through)
-                INSERT INTO payment_months (registration_id, month, payment_id)
-                SELECT registration_id, generate_series(covered_from, covered_through, interval '1 month')::date,
-                    payment_id
-                FROM paid
-                """,
-                [
-                    PostgresArray.text(p.map { $0.payment.paymentID }),
-                    PostgresArray.text(p.map { $0.payment.registrationID.canonicalString }),
-                    PostgresArray.text(p.map { $0.payment.payerNIP.value }),
-                    PostgresArray.int(p.map { $0.payment.months }),
-                    PostgresArray.int(p.map { Int($0.payment.amount) }),
-                    PostgresArray.text(p.map { PostgresText.encodeTimestamp($0.payment.paidAt) }),
-                    PostgresArray.text(p.map { $0.payment.channel.rawValue }),
-                    PostgresArray.text(p.map { $0.payment.coveredFrom.firstDay.description }),
-                    PostgresArray.text(p.map { $0.payment.coveredThrough.firstDay.description }),
-                    PostgresArray.text(p.map(\.receipt)),
-                ]))
+            statements.append(
+                PostgresStatement(
+                    """
+                    WITH paid AS (
+                        INSERT INTO payments (payment_id, registration_id, payer_nip, months, amount, paid_at, channel,
+                            covered_from, covered_through, receipt_number)
+                        SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::bigint[],
+                            $6::timestamptz[], $7::text[], $8::date[], $9::date[], $10::text[])
+                        RETURNING payment_id, registration_id, covered_from, covered_through)
+                    INSERT INTO payment_months (registration_id, month, payment_id)
+                    SELECT registration_id, generate_series(covered_from, covered_through, interval '1 month')::date,
+                        payment_id
+                    FROM paid
+                    """,
+                    [
+                        PostgresArray.text(p.map { $0.payment.paymentID }),
+                        PostgresArray.text(p.map { $0.payment.registrationID.canonicalString }),
+                        PostgresArray.text(p.map { $0.payment.payerNIP.value }),
+                        PostgresArray.int(p.map { $0.payment.months }),
+                        PostgresArray.int(p.map { Int($0.payment.amount) }),
+                        PostgresArray.text(p.map { PostgresText.encodeTimestamp($0.payment.paidAt) }),
+                        PostgresArray.text(p.map { $0.payment.channel.rawValue }),
+                        PostgresArray.text(p.map { $0.payment.coveredFrom.firstDay.description }),
+                        PostgresArray.text(p.map { $0.payment.coveredThrough.firstDay.description }),
+                        PostgresArray.text(p.map(\.receipt)),
+                    ]))
             let updates = w.paidThrough.sorted { $0.key.uuidString < $1.key.uuidString }
-            statements.append(PostgresStatement(
-                """
-                UPDATE registrations r SET paid_through = u.p, ended_at = CASE WHEN u.reopen THEN NULL ELSE r.ended_at END
-                FROM unnest($1::uuid[], $2::date[], $3::bool[]) AS u(id, p, reopen) WHERE r.registration_id = u.id
-                """,
-                [
-                    PostgresArray.text(updates.map { $0.key.canonicalString }),
-                    PostgresArray.text(updates.map { $0.value.month.firstDay.description }),
-                    PostgresArray.bool(updates.map { $0.value.reopen }),
-                ]))
+            statements.append(
+                PostgresStatement(
+                    """
+                    UPDATE registrations r SET paid_through = u.p, ended_at = CASE WHEN u.reopen THEN NULL ELSE r.ended_at END
+                    FROM unnest($1::uuid[], $2::date[], $3::bool[]) AS u(id, p, reopen) WHERE r.registration_id = u.id
+                    """,
+                    [
+                        PostgresArray.text(updates.map { $0.key.canonicalString }),
+                        PostgresArray.text(updates.map { $0.value.month.firstDay.description }),
+                        PostgresArray.bool(updates.map { $0.value.reopen }),
+                    ]))
         }
         if !w.outcomes.isEmpty {
             let o = w.outcomes
-            statements.append(PostgresStatement(
-                """
-                INSERT INTO command_outcomes (kind, command_key, content_hash, event_type, event_body)
-                SELECT k, c, sha256(convert_to(i, 'UTF8')), t, b
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(k, c, i, t, b)
-                """,
-                [
-                    PostgresArray.text(o.map(\.command.kind.rawValue)), PostgresArray.text(o.map(\.command.key)),
-                    PostgresArray.text(o.map(\.identity)), PostgresArray.text(o.map(\.eventType)),
-                    PostgresArray.text(o.map(\.body)),
-                ]))
+            statements.append(
+                PostgresStatement(
+                    """
+                    INSERT INTO command_outcomes (kind, command_key, content_hash, event_type, event_body)
+                    SELECT k, c, sha256(convert_to(i, 'UTF8')), t, b
+                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(k, c, i, t, b)
+                    """,
+                    [
+                        PostgresArray.text(o.map(\.command.kind.rawValue)), PostgresArray.text(o.map(\.command.key)),
+                        PostgresArray.text(o.map(\.identity)), PostgresArray.text(o.map(\.eventType)),
+                        PostgresArray.text(o.map(\.body)),
+                    ]))
         }
         statements += OutboxMessage.enqueue(w.outbox)
         let results = try db.pipeline(statements)

@@ -60,7 +60,10 @@ struct CommandStore: Sendable {
                 FROM unnest($1::text[], $2::text[], $3::text[]) AS k(kind, key, content)
                 JOIN command_outcomes c ON c.kind = k.kind AND c.command_key = k.key
                 """,
-                [PostgresArray.text(outcomeKinds), PostgresArray.text(outcomeKeys), PostgresArray.text(outcomeContents)]),
+                [
+                    PostgresArray.text(outcomeKinds), PostgresArray.text(outcomeKeys),
+                    PostgresArray.text(outcomeContents),
+                ]),
             PostgresStatement(
                 "SELECT nip, active FROM sponsors WHERE nip = ANY($1::text[])", [PostgresArray.text(Array(nips))]),
             PostgresStatement(

@@ -40,7 +40,8 @@ struct InboundDecoder: Sendable {
         }
         guard case .object = json else {
             return InboundCommand(
-                context: context, body: .park(.malformedJSON, detail: "the body is JSON \(json.typeName), not an object"))
+                context: context,
+                body: .park(.malformedJSON, detail: "the body is JSON \(json.typeName), not an object"))
         }
         let identity = String(decoding: json.commandIdentityBytes(), as: UTF8.self)
         switch kind {

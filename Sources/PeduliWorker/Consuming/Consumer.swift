@@ -26,9 +26,11 @@ final class Consumer: Sendable {
     /// Set when the drain time is over: return at once (unacknowledged deliveries go back to the queue).
     let abort = Flag()
 
-    init(amqp: AMQPConfiguration, pipeline: PipelineConfiguration,
-         toDatabase: BlockingQueue<CommandBatch>, fromDatabase: BlockingQueue<DecidedBatch>,
-         health: HealthState, logger: Logger) {
+    init(
+        amqp: AMQPConfiguration, pipeline: PipelineConfiguration,
+        toDatabase: BlockingQueue<CommandBatch>, fromDatabase: BlockingQueue<DecidedBatch>,
+        health: HealthState, logger: Logger
+    ) {
         self.amqp = amqp
         self.pipeline = pipeline
         self.toDatabase = toDatabase
@@ -72,8 +74,9 @@ final class Consumer: Sendable {
             health.heartbeat("consumer")
             if stopRequested.isSet && machine.phase == .running {
                 machine.stop()
-                logger.info("stop requested: no new deliveries; settling what arrived",
-                            metadata: ["in_flight_batches": "\(machine.inFlightCount)"])
+                logger.info(
+                    "stop requested: no new deliveries; settling what arrived",
+                    metadata: ["in_flight_batches": "\(machine.inFlightCount)"])
             }
             do {
                 // While stopping, a lost connection cannot acknowledge anything any more: give up on it.
@@ -110,15 +113,17 @@ final class Consumer: Sendable {
                 case .delivery(let delivery):
                     guard let kind = kinds[delivery.consumerTag] else {
                         // Not one of this connection's consumers: nothing the worker subscribed can arrive so.
-                        throw AMQPError(code: .channelClosedByServer, operation: "consume",
-                                        detail: "a delivery for unknown consumer \(delivery.consumerTag)")
+                        throw AMQPError(
+                            code: .channelClosedByServer, operation: "consume",
+                            detail: "a delivery for unknown consumer \(delivery.consumerTag)")
                     }
                     let inbound = InboundDelivery(kind: kind, delivery: delivery)
                     if let batch = machine.received(inbound, at: clock.now) { toDatabase.push(batch) }
                 case .consumerCancelled(let tag):
                     if cancelled { continue }
-                    throw AMQPError(code: .channelClosedByServer, operation: "consume",
-                                    detail: "the broker cancelled consumer \(tag) (queue deleted or leader moved)")
+                    throw AMQPError(
+                        code: .channelClosedByServer, operation: "consume",
+                        detail: "the broker cancelled consumer \(tag) (queue deleted or leader moved)")
                 case .confirm, .returned:
                     continue
                 }
@@ -133,8 +138,9 @@ final class Consumer: Sendable {
             }
         }
         if machine.phase == .draining {
-            logger.warning("stopped with batches unacknowledged; the broker will redeliver them",
-                           metadata: ["in_flight_batches": "\(machine.inFlightCount)"])
+            logger.warning(
+                "stopped with batches unacknowledged; the broker will redeliver them",
+                metadata: ["in_flight_batches": "\(machine.inFlightCount)"])
         }
     }
 }

@@ -23,9 +23,11 @@ final class DatabaseLoop: Sendable {
     let inputClosed = Flag()
     let abort = Flag()
 
-    init(database: PostgresConfiguration, programme: ProgrammeConfiguration, pipeline: PipelineConfiguration,
-         workerUser: String?, input: BlockingQueue<CommandBatch>,
-         output: BlockingQueue<DecidedBatch>, health: HealthState, livenessKey: String = "database", logger: Logger) {
+    init(
+        database: PostgresConfiguration, programme: ProgrammeConfiguration, pipeline: PipelineConfiguration,
+        workerUser: String?, input: BlockingQueue<CommandBatch>,
+        output: BlockingQueue<DecidedBatch>, health: HealthState, livenessKey: String = "database", logger: Logger
+    ) {
         self.livenessKey = livenessKey
         self.database = database
         self.programme = programme
@@ -62,9 +64,11 @@ final class DatabaseLoop: Sendable {
                     failures += 1
                     health.setDatabaseConnected(false)
                     if failures == 1 || failures % 10 == 0 {
-                        logger.warning("database unavailable; the batch stays unacknowledged", metadata: [
-                            "error": "\(error)", "attempt": "\(failures)", "size": "\(batch.items.count)",
-                        ])
+                        logger.warning(
+                            "database unavailable; the batch stays unacknowledged",
+                            metadata: [
+                                "error": "\(error)", "attempt": "\(failures)", "size": "\(batch.items.count)",
+                            ])
                     }
                     PipelineMetrics.reconnected("postgres", loop: "database")
                     blockingSleep(

@@ -46,7 +46,8 @@ public enum Imports {
     }
 
     /// Inserts or updates the roster in one transaction.
-    public static func roster(_ rows: [RosterEntry], database: PostgresConfiguration, logger: Logger) throws -> Summary {
+    public static func roster(_ rows: [RosterEntry], database: PostgresConfiguration, logger: Logger) throws -> Summary
+    {
         let db = try PostgresConnection(configuration: database, logger: logger)
         return try upsert(
             on: db, count: rows.count,
@@ -59,12 +60,16 @@ public enum Imports {
                         IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.unit, EXCLUDED.active)
                 RETURNING (xmax = 0) AS inserted
                 """,
-            [PostgresArray.text(rows.map(\.nip)), PostgresArray.text(rows.map(\.name)),
-             PostgresArray.text(rows.map(\.unit)), PostgresArray.bool(rows.map(\.active))])
+            [
+                PostgresArray.text(rows.map(\.nip)), PostgresArray.text(rows.map(\.name)),
+                PostgresArray.text(rows.map(\.unit)), PostgresArray.bool(rows.map(\.active)),
+            ])
     }
 
     /// Inserts or updates the other-schemes list in one transaction.
-    public static func covered(_ rows: [CoveredEntry], database: PostgresConfiguration, logger: Logger) throws -> Summary {
+    public static func covered(
+        _ rows: [CoveredEntry], database: PostgresConfiguration, logger: Logger
+    ) throws -> Summary {
         let db = try PostgresConnection(configuration: database, logger: logger)
         return try upsert(
             on: db, count: rows.count,
@@ -79,7 +84,9 @@ public enum Imports {
     }
 
     /// The upsert returns only rows it wrote (`xmax = 0` marks a fresh insert); the rest were unchanged.
-    private static func upsert(on db: PostgresConnection, count: Int, sql: String, _ parameters: [PostgresValue?])
+    private static func upsert(
+        on db: PostgresConnection, count: Int, sql: String, _ parameters: [PostgresValue?]
+    )
         throws -> Summary
     {
         guard count > 0 else { return Summary(inserted: 0, updated: 0, unchanged: 0) }

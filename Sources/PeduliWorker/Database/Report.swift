@@ -57,7 +57,9 @@ public struct Report: Sendable, Equatable {
     public var parkedReasons: [String: Int]
 
     /// (baseline covered + active) / informal workers, in hundredths of a percent.
-    public var coverageHundredths: Int { Self.hundredthsOfPercent(baselineCovered + active, of: baselineInformalWorkers) }
+    public var coverageHundredths: Int {
+        Self.hundredthsOfPercent(baselineCovered + active, of: baselineInformalWorkers)
+    }
 
     public var totalSponsors: Int { units.reduce(0) { $0 + $1.sponsors } }
     public var totalParticipating: Int { units.reduce(0) { $0 + $1.participating } }
@@ -85,62 +87,104 @@ public struct Report: Sendable, Equatable {
         func counts(_ d: [String: Int]) -> JSONValue {
             .object(JSONObject(d.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) }))
         }
-        return .object(JSONObject([
-            ("as_of", .string(asOf.description)),
-            ("registered", .int(Int64(registered))),
-            ("active", .int(Int64(active))),
-            ("coverage", .object(JSONObject([
-                ("baseline_informal_workers", .int(Int64(baselineInformalWorkers))),
-                ("baseline_covered", .int(Int64(baselineCovered))),
-                ("covered", .int(Int64(baselineCovered + active))),
-                ("rate_percent", percent(coverageHundredths)),
-            ]))),
-            ("asn_participation", .object(JSONObject([
-                ("units", .array(units.map { u in
-                    .object(JSONObject([
-                        ("unit", .string(u.name)), ("sponsors", .int(Int64(u.sponsors))),
-                        ("participating", .int(Int64(u.participating))), ("registered", .int(Int64(u.registered))),
-                        ("rate_percent", percent(u.participationHundredths)),
-                    ]))
-                })),
-                ("total", .object(JSONObject([
-                    ("sponsors", .int(Int64(totalSponsors))), ("participating", .int(Int64(totalParticipating))),
-                    ("rate_percent", percent(totalParticipationHundredths)),
-                ]))),
-            ]))),
-            ("kecamatan", .array(kecamatan.map { k in
-                .object(JSONObject([
-                    ("code", .string(k.code)), ("name", .string(k.name)),
-                    ("registered", .int(Int64(k.registered))), ("active", .int(Int64(k.active))),
-                ]))
-            })),
-            ("payments", .object(JSONObject([
-                ("count", .int(Int64(payments))), ("amount", .int(paymentsAmount)),
-            ]))),
-            ("rejected", .int(Int64(rejected))),
-            ("rejection_reasons", counts(rejectionReasons)),
-            ("parked", .int(Int64(parked))),
-            ("parked_reasons", counts(parkedReasons)),
-        ]))
+        return .object(
+            JSONObject([
+                ("as_of", .string(asOf.description)),
+                ("registered", .int(Int64(registered))),
+                ("active", .int(Int64(active))),
+                (
+                    "coverage",
+                    .object(
+                        JSONObject([
+                            ("baseline_informal_workers", .int(Int64(baselineInformalWorkers))),
+                            ("baseline_covered", .int(Int64(baselineCovered))),
+                            ("covered", .int(Int64(baselineCovered + active))),
+                            ("rate_percent", percent(coverageHundredths)),
+                        ]))
+                ),
+                (
+                    "asn_participation",
+                    .object(
+                        JSONObject([
+                            (
+                                "units",
+                                .array(
+                                    units.map { u in
+                                        .object(
+                                            JSONObject([
+                                                ("unit", .string(u.name)), ("sponsors", .int(Int64(u.sponsors))),
+                                                ("participating", .int(Int64(u.participating))),
+                                                ("registered", .int(Int64(u.registered))),
+                                                ("rate_percent", percent(u.participationHundredths)),
+                                            ]))
+                                    })
+                            ),
+                            (
+                                "total",
+                                .object(
+                                    JSONObject([
+                                        ("sponsors", .int(Int64(totalSponsors))),
+                                        ("participating", .int(Int64(totalParticipating))),
+                                        ("rate_percent", percent(totalParticipationHundredths)),
+                                    ]))
+                            ),
+                        ]))
+                ),
+                (
+                    "kecamatan",
+                    .array(
+                        kecamatan.map { k in
+                            .object(
+                                JSONObject([
+                                    ("code", .string(k.code)), ("name", .string(k.name)),
+                                    ("registered", .int(Int64(k.registered))), ("active", .int(Int64(k.active))),
+                                ]))
+                        })
+                ),
+                (
+                    "payments",
+                    .object(
+                        JSONObject([
+                            ("count", .int(Int64(payments))), ("amount", .int(paymentsAmount)),
+                        ]))
+                ),
+                ("rejected", .int(Int64(rejected))),
+                ("rejection_reasons", counts(rejectionReasons)),
+                ("parked", .int(Int64(parked))),
+                ("parked_reasons", counts(parkedReasons)),
+            ]))
     }
 
     /// A plain-text report for a terminal: one section per table, columns aligned.
     public var text: String {
         var out = "PNS Peduli Pekerja Rentan: report as of \(asOf) (Asia/Jakarta)\n\n"
-        out += Self.table([
-            ["registered", String(registered)],
-            ["active", String(active)],
-            ["coverage rate", "\(Self.percentText(coverageHundredths)) % ((\(baselineCovered) + \(active)) / \(baselineInformalWorkers))"],
-            ["payments", "\(payments), Rp \(paymentsAmount)"],
-            ["rejected", String(rejected)],
-            ["parked", String(parked)],
-        ], header: nil, leftColumns: 2)
+        out += Self.table(
+            [
+                ["registered", String(registered)],
+                ["active", String(active)],
+                [
+                    "coverage rate",
+                    "\(Self.percentText(coverageHundredths)) % ((\(baselineCovered) + \(active)) / \(baselineInformalWorkers))",
+                ],
+                ["payments", "\(payments), Rp \(paymentsAmount)"],
+                ["rejected", String(rejected)],
+                ["parked", String(parked)],
+            ], header: nil, leftColumns: 2)
         out += "\nASN participation by unit (OPD)\n"
         out += Self.table(
-            units.map { [$0.name, String($0.sponsors), String($0.participating), String($0.registered),
-                         Self.percentText($0.participationHundredths)] }
-                + [["TOTAL", String(totalSponsors), String(totalParticipating), String(units.reduce(0) { $0 + $1.registered }),
-                    Self.percentText(totalParticipationHundredths)]],
+            units.map {
+                [
+                    $0.name, String($0.sponsors), String($0.participating), String($0.registered),
+                    Self.percentText($0.participationHundredths),
+                ]
+            }
+                + [
+                    [
+                        "TOTAL", String(totalSponsors), String(totalParticipating),
+                        String(units.reduce(0) { $0 + $1.registered }),
+                        Self.percentText(totalParticipationHundredths),
+                    ]
+                ],
             header: ["unit", "sponsors", "participating", "registered", "%"])
         out += "\nRegistrations by kecamatan (work location)\n"
         out += Self.table(
@@ -148,11 +192,15 @@ public struct Report: Sendable, Equatable {
             header: ["code", "kecamatan", "registered", "active"], leftColumns: 2)
         if !rejectionReasons.isEmpty {
             out += "\nRejection reasons\n"
-            out += Self.table(rejectionReasons.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }, header: ["code", "count"])
+            out += Self.table(
+                rejectionReasons.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] },
+                header: ["code", "count"])
         }
         if !parkedReasons.isEmpty {
             out += "\nParked messages\n"
-            out += Self.table(parkedReasons.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }, header: ["reason", "count"])
+            out += Self.table(
+                parkedReasons.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] },
+                header: ["reason", "count"])
         }
         return out
     }
@@ -169,7 +217,10 @@ public struct Report: Sendable, Equatable {
                 let pad = String(repeating: " ", count: widths[i] - cell.count)
                 return i < leftColumns ? cell + pad : pad + cell
             }
-            out += "  " + cells.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
+            out +=
+                "  "
+                + cells.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+                + "\n"
         }
         return out
     }
@@ -187,7 +238,8 @@ public struct Report: Sendable, Equatable {
             _ = try tx.execute(simple: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             // Per kecamatan, the paid-through month as of the date (from payments paid by then) and whether
             // the worker had ended the membership by then; the domain decides which groups are active.
-            let groups = try tx.query("""
+            let groups = try tx.query(
+                """
                 SELECT r.kecamatan,
                        to_char(p.paid_through, 'YYYY-MM') AS paid_through,
                        (r.ended_at IS NOT NULL AND r.ended_at < $1::timestamptz) AS ended,
@@ -206,19 +258,28 @@ public struct Report: Sendable, Equatable {
                 let paidThrough = row["paid_through"].flatMap(YearMonth.parse)
                 // A registration paid through the current month is inside its grace by construction; the
                 // domain still judges it, so a change to the grace rules changes the report with it.
-                let ended = try row.bool("ended")
-                    || !(paidThrough.map { Grace.isOpen(on: asOf, acceptedOn: asOf, paidThrough: $0, config: programme) } ?? false)
-                if Reports.isActive(paidThrough: paidThrough, ended: ended, on: asOf) { activeBy[code, default: 0] += n }
+                let ended =
+                    try row.bool("ended")
+                    || !(paidThrough.map {
+                        Grace.isOpen(on: asOf, acceptedOn: asOf, paidThrough: $0, config: programme)
+                    } ?? false)
+                if Reports.isActive(paidThrough: paidThrough, ended: ended, on: asOf) {
+                    activeBy[code, default: 0] += n
+                }
             }
             var kecamatan = programme.catalogues.kecamatan.values.map {
-                Kecamatan(code: $0.code, name: $0.name, registered: registeredBy[$0.code] ?? 0, active: activeBy[$0.code] ?? 0)
+                Kecamatan(
+                    code: $0.code, name: $0.name, registered: registeredBy[$0.code] ?? 0, active: activeBy[$0.code] ?? 0
+                )
             }
             for (code, n) in registeredBy where programme.catalogues.kecamatan[code] == nil {
-                kecamatan.append(Kecamatan(code: code, name: "(not in catalogue)", registered: n, active: activeBy[code] ?? 0))
+                kecamatan.append(
+                    Kecamatan(code: code, name: "(not in catalogue)", registered: n, active: activeBy[code] ?? 0))
             }
             kecamatan.sort { $0.code < $1.code }
 
-            let units = try tx.query("""
+            let units = try tx.query(
+                """
                 SELECT s.unit,
                        count(*) FILTER (WHERE s.active) AS sponsors,
                        count(*) FILTER (WHERE s.active AND r.n > 0) AS participating,
@@ -228,9 +289,11 @@ public struct Report: Sendable, Equatable {
                     SELECT count(*) AS n FROM registrations
                     WHERE sponsor_nip = s.nip AND accepted_at < $1::timestamptz) r ON true
                 GROUP BY s.unit ORDER BY s.unit
-                """, [end]).map {
-                Unit(name: try $0.string("unit"), sponsors: try $0.int("sponsors"),
-                     participating: try $0.int("participating"), registered: try $0.int("registered"))
+                """, [end]
+            ).map {
+                Unit(
+                    name: try $0.string("unit"), sponsors: try $0.int("sponsors"),
+                    participating: try $0.int("participating"), registered: try $0.int("registered"))
             }
 
             let payments = try tx.query(
@@ -239,7 +302,8 @@ public struct Report: Sendable, Equatable {
 
             var reasons: [String: [String: Int]] = ["rejected": [:], "parked": [:]]
             var messages: [String: Int] = [:]
-            for row in try tx.query("""
+            for row in try tx.query(
+                """
                 SELECT outcome, code, count(*) AS n FROM processing_log, unnest(reason_codes) AS code
                 WHERE outcome IN ('rejected', 'parked') AND processed_at < $1::timestamptz
                 GROUP BY 1, 2
@@ -248,7 +312,8 @@ public struct Report: Sendable, Equatable {
                 let outcome = try row.string("outcome")
                 if let code = row["code"] { reasons[outcome]![code, default: 0] += try row.int("n") }
             }
-            for row in try tx.query("""
+            for row in try tx.query(
+                """
                 SELECT outcome, count(*) AS n FROM processing_log
                 WHERE outcome IN ('rejected', 'parked') AND processed_at < $1::timestamptz GROUP BY 1
                 """, [end])

@@ -60,7 +60,9 @@ public enum PropertiesCodec {
     }
 
     public static func decode(_ text: String) throws -> AMQPProperties {
-        guard case .object(let o) = try JSONParser.parse(text) else { throw DecodingError(description: "not an object") }
+        guard case .object(let o) = try JSONParser.parse(text) else {
+            throw DecodingError(description: "not an object")
+        }
         func string(_ key: String) throws -> String? {
             switch o[key] {
             case nil, .null: return nil
@@ -148,7 +150,9 @@ public enum PropertiesCodec {
             return v
         }
         func bits<T: FixedWidthInteger>(_: T.Type) throws -> T {
-            guard case .string(let s) = payload, let v = T(s) else { throw DecodingError(description: "bad \(tag) value") }
+            guard case .string(let s) = payload, let v = T(s) else {
+                throw DecodingError(description: "bad \(tag) value")
+            }
             return v
         }
         switch tag {
@@ -250,9 +254,10 @@ extension OutboxMessage {
     /// What a copy keeps when its headers cannot go out whole: the worker's own `x-peduli-*` headers (reason,
     /// detail, queue, original publisher, attempt) and the trace context, with `note` as the detail.
     static func essentialHeaders(of headers: AMQPTable, note: String) -> AMQPTable {
-        var kept = AMQPTable(headers.entries.filter {
-            $0.key.hasPrefix("x-peduli-") || $0.key == "traceparent" || $0.key == "tracestate"
-        })
+        var kept = AMQPTable(
+            headers.entries.filter {
+                $0.key.hasPrefix("x-peduli-") || $0.key == "traceparent" || $0.key == "tracestate"
+            })
         let detail = kept["x-peduli-detail"]?.stringValue.map { $0 + "; " } ?? ""
         kept["x-peduli-detail"] = .string(String((detail + note).prefix(200)))
         return kept
@@ -261,7 +266,8 @@ extension OutboxMessage {
     /// The same message in the form the relay falls back to when the broker cannot take it as stored.
     func reduced(note: String) -> OutboxMessage {
         var copy = self
-        copy.properties.headers = properties.headers.map { Self.essentialHeaders(of: $0, note: note) }
+        copy.properties.headers =
+            properties.headers.map { Self.essentialHeaders(of: $0, note: note) }
             ?? ["x-peduli-detail": .string(note)]
         return copy
     }

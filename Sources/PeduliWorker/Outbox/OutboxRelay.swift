@@ -28,8 +28,10 @@ final class OutboxRelay: Sendable {
     let stopWhenEmpty = Flag()
     let abort = Flag()
 
-    init(amqp: AMQPConfiguration, database: PostgresConfiguration, pipeline: PipelineConfiguration,
-         health: HealthState, logger: Logger) {
+    init(
+        amqp: AMQPConfiguration, database: PostgresConfiguration, pipeline: PipelineConfiguration,
+        health: HealthState, logger: Logger
+    ) {
         self.amqp = amqp
         self.database = database
         self.pipeline = pipeline
@@ -137,7 +139,8 @@ final class OutboxRelay: Sendable {
             properties: AMQPProperties(deliveryMode: 2), body: try row.bytes("body"))
         let wireHeaders = try row.isNull("headers") ? nil : try row.bytes("headers")
         do {
-            message.properties = try PropertiesCodec.restore(json: try row.string("properties"), wireHeaders: wireHeaders)
+            message.properties = try PropertiesCodec.restore(
+                json: try row.string("properties"), wireHeaders: wireHeaders)
         } catch {
             if let json = try? PropertiesCodec.decode(try row.string("properties")) { message.properties = json }
             message = message.reduced(note: "stored properties unreadable")
@@ -156,20 +159,26 @@ final class OutboxRelay: Sendable {
         for row in rows {
             let m = row.message
             do {
-                sequenceToRow[try channel.publish(exchange: m.exchange, routingKey: m.routingKey, body: m.body,
-                                                  properties: m.properties)] = row
+                sequenceToRow[
+                    try channel.publish(
+                        exchange: m.exchange, routingKey: m.routingKey, body: m.body,
+                        properties: m.properties)] = row
             } catch let error as AMQPError where error.code == .messageTooLarge {
                 let reduced = m.reduced(note: "headers removed: the copy did not fit one frame")
                 do {
-                    sequenceToRow[try channel.publish(exchange: m.exchange, routingKey: m.routingKey, body: m.body,
-                                                      properties: reduced.properties)] = row
+                    sequenceToRow[
+                        try channel.publish(
+                            exchange: m.exchange, routingKey: m.routingKey, body: m.body,
+                            properties: reduced.properties)] = row
                     PipelineMetrics.outboxReduced()
-                    logger.warning("outbox row published without its original headers (too large for a frame)",
-                                   metadata: ["outbox_id": "\(row.id)", "error": "\(error)"])
+                    logger.warning(
+                        "outbox row published without its original headers (too large for a frame)",
+                        metadata: ["outbox_id": "\(row.id)", "error": "\(error)"])
                 } catch let error as AMQPError where error.code == .messageTooLarge {
                     setAside.append((row.id, "unpublishable"))
-                    logger.error("outbox row cannot be published even reduced; set aside",
-                                 metadata: ["outbox_id": "\(row.id)", "error": "\(error)"])
+                    logger.error(
+                        "outbox row cannot be published even reduced; set aside",
+                        metadata: ["outbox_id": "\(row.id)", "error": "\(error)"])
                 }
             }
         }
@@ -191,36 +200,41 @@ final class OutboxRelay: Sendable {
         }
         var statements: [PostgresStatement] = []
         if !confirmed.isEmpty {
-            statements.append(PostgresStatement(
-                "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [PostgresArray.int64(confirmed)]))
+            statements.append(
+                PostgresStatement(
+                    "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [PostgresArray.int64(confirmed)]))
         }
         if !retryIDs.isEmpty {
-            statements.append(PostgresStatement(
-                """
-                UPDATE outbox o SET attempts = o.attempts + 1, not_before = now() + make_interval(secs => r.delay)
-                FROM unnest($1::bigint[], $2::float8[]) AS r(id, delay) WHERE o.id = r.id
-                """, [PostgresArray.int64(retryIDs), PostgresArray.text(retryDelays)]))
+            statements.append(
+                PostgresStatement(
+                    """
+                    UPDATE outbox o SET attempts = o.attempts + 1, not_before = now() + make_interval(secs => r.delay)
+                    FROM unnest($1::bigint[], $2::float8[]) AS r(id, delay) WHERE o.id = r.id
+                    """, [PostgresArray.int64(retryIDs), PostgresArray.text(retryDelays)]))
         }
         if !setAside.isEmpty {
-            statements.append(PostgresStatement(
-                """
-                WITH moved AS (
-                    DELETE FROM outbox o USING unnest($1::bigint[], $2::text[]) AS a(id, reason) WHERE o.id = a.id
-                    RETURNING o.*, a.reason)
-                INSERT INTO outbox_set_aside (id, exchange, routing_key, properties, headers, body, created_at,
-                    attempts, reason)
-                SELECT id, exchange, routing_key, properties, headers, body, created_at,
-                    attempts + CASE WHEN reason = 'refused' THEN 1 ELSE 0 END, reason
-                FROM moved
-                """, [PostgresArray.int64(setAside.map(\.id)), PostgresArray.text(setAside.map(\.reason))]))
+            statements.append(
+                PostgresStatement(
+                    """
+                    WITH moved AS (
+                        DELETE FROM outbox o USING unnest($1::bigint[], $2::text[]) AS a(id, reason) WHERE o.id = a.id
+                        RETURNING o.*, a.reason)
+                    INSERT INTO outbox_set_aside (id, exchange, routing_key, properties, headers, body, created_at,
+                        attempts, reason)
+                    SELECT id, exchange, routing_key, properties, headers, body, created_at,
+                        attempts + CASE WHEN reason = 'refused' THEN 1 ELSE 0 END, reason
+                    FROM moved
+                    """, [PostgresArray.int64(setAside.map(\.id)), PostgresArray.text(setAside.map(\.reason))]))
         }
         if !statements.isEmpty { _ = try db.pipeline(statements) }
         if !nacked.isEmpty {
             PipelineMetrics.outboxRefused(nacked.count)
-            logger.warning("broker refused outbox rows; each is retried later on its own", metadata: [
-                "count": "\(nacked.count)", "routes": "\(refusedRoutes.sorted().prefix(5).joined(separator: ","))",
-                "set_aside": "\(setAside.count)",
-            ])
+            logger.warning(
+                "broker refused outbox rows; each is retried later on its own",
+                metadata: [
+                    "count": "\(nacked.count)", "routes": "\(refusedRoutes.sorted().prefix(5).joined(separator: ","))",
+                    "set_aside": "\(setAside.count)",
+                ])
         }
         for reason in Set(setAside.map(\.reason)) {
             PipelineMetrics.outboxSetAside(reason: reason, count: setAside.filter { $0.reason == reason }.count)

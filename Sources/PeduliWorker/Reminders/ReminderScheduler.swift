@@ -28,8 +28,10 @@ public final class ReminderScheduler: Sendable {
     let logger: Logger
     let stop = Flag()
 
-    public init(database: PostgresConfiguration, programme: ProgrammeConfiguration, pipeline: PipelineConfiguration,
-                health: HealthState, logger: Logger) {
+    public init(
+        database: PostgresConfiguration, programme: ProgrammeConfiguration, pipeline: PipelineConfiguration,
+        health: HealthState, logger: Logger
+    ) {
         self.database = database
         self.programme = programme
         self.pipeline = pipeline
@@ -97,11 +99,18 @@ public final class ReminderScheduler: Sendable {
                 let due = remindersDue(for: state, on: asOf, config: programme)
                 guard !due.isEmpty else { continue }
                 let id = try row.uuid("registration_id")
-                let worker = EventWorker(name: try row.string("worker_name"), nikMasked: NIK.parse(try row.string("nik"), birthDate: birthDate, reference: asOf)?.masked ?? "****************")
+                let worker = EventWorker(
+                    name: try row.string("worker_name"),
+                    nikMasked: NIK.parse(try row.string("nik"), birthDate: birthDate, reference: asOf)?.masked
+                        ?? "****************")
                 for reminder in due {
-                    candidates.append((reminder, ReminderEvent(
-                        reminder, registrationID: id, sponsorNIP: try row.string("sponsor_nip"), worker: worker,
-                        eventID: UUID(), occurredAt: now)))
+                    candidates.append(
+                        (
+                            reminder,
+                            ReminderEvent(
+                                reminder, registrationID: id, sponsorNIP: try row.string("sponsor_nip"), worker: worker,
+                                eventID: UUID(), occurredAt: now)
+                        ))
                 }
             }
             guard !candidates.isEmpty else { continue }
@@ -113,9 +122,12 @@ public final class ReminderScheduler: Sendable {
                     """, [PostgresArray.text(candidates.map { $0.event.registrationID.canonicalString })])
                 let known = Set(try sent.map { try $0.string("k") })
                 for c in candidates
-                where !known.contains("\(c.event.registrationID.canonicalString)/\(c.reminder.kind.rawValue)/\(c.reminder.key.month)")
+                where !known.contains(
+                    "\(c.event.registrationID.canonicalString)/\(c.reminder.kind.rawValue)/\(c.reminder.key.month)")
                 {
-                    emitted.append(PlannedReminder(registrationID: c.event.registrationID, kind: c.reminder.kind, month: c.reminder.key.month))
+                    emitted.append(
+                        PlannedReminder(
+                            registrationID: c.event.registrationID, kind: c.reminder.kind, month: c.reminder.key.month))
                 }
                 continue
             }
@@ -141,17 +153,22 @@ public final class ReminderScheduler: Sendable {
                         type: c.event.eventType, eventID: c.event.eventID, body: c.event.json(), correlationID: nil,
                         occurredAt: now, pipeline: pipeline)
                 }
-                let ended = chosen.filter { $0.reminder.kind == .membershipEnded }.map { $0.event.registrationID.canonicalString }
+                let ended = chosen.filter { $0.reminder.kind == .membershipEnded }.map {
+                    $0.event.registrationID.canonicalString
+                }
                 var statements: [PostgresStatement] = []
                 if !ended.isEmpty {
-                    statements.append(PostgresStatement(
-                        "UPDATE registrations SET ended_at = $2::date::timestamp AT TIME ZONE 'Asia/Jakarta' WHERE registration_id = ANY($1::uuid[]) AND ended_at IS NULL",
-                        [PostgresArray.text(ended), asOf.description]))
+                    statements.append(
+                        PostgresStatement(
+                            "UPDATE registrations SET ended_at = $2::date::timestamp AT TIME ZONE 'Asia/Jakarta' WHERE registration_id = ANY($1::uuid[]) AND ended_at IS NULL",
+                            [PostgresArray.text(ended), asOf.description]))
                 }
                 statements += OutboxMessage.enqueue(messages)
                 _ = try db.pipeline(statements)
                 for c in chosen {
-                    emitted.append(PlannedReminder(registrationID: c.event.registrationID, kind: c.reminder.kind, month: c.reminder.key.month))
+                    emitted.append(
+                        PlannedReminder(
+                            registrationID: c.event.registrationID, kind: c.reminder.kind, month: c.reminder.key.month))
                     PipelineMetrics.reminder(c.reminder.kind.rawValue)
                 }
             }

@@ -32,7 +32,8 @@ public enum Maintenance {
     public static func flushOutbox(
         amqp: AMQPConfiguration, database: PostgresConfiguration, pipeline: PipelineConfiguration, logger: Logger
     ) throws {
-        let relay = OutboxRelay(amqp: amqp, database: database, pipeline: pipeline, health: HealthState(), logger: logger)
+        let relay = OutboxRelay(
+            amqp: amqp, database: database, pipeline: pipeline, health: HealthState(), logger: logger)
         relay.stopWhenEmpty.set()
         relay.run()
         let db = try PostgresConnection(configuration: database, logger: logger)

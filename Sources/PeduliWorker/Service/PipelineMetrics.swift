@@ -48,8 +48,10 @@ public enum PipelineMetrics {
     }
 
     static func outcome(_ command: String, _ outcome: String, reason: String?) {
-        Counter(label: outcomesName, dimensions: [("command", command), ("outcome", outcome), ("reason", reason ?? "none")])
-            .increment()
+        Counter(
+            label: outcomesName, dimensions: [("command", command), ("outcome", outcome), ("reason", reason ?? "none")]
+        )
+        .increment()
     }
 
     static func parked(_ reason: ParkReason) {

@@ -61,7 +61,8 @@ public struct TopologyDeclaration: Sendable {
         for delay in t.retryDelays {
             let queue = t.retryQueue(for: delay)
             try step("queue \(queue)") {
-                _ = try connection.declareQueue(name: queue, durable: true, arguments: retryQueueArguments(delay: delay))
+                _ = try connection.declareQueue(
+                    name: queue, durable: true, arguments: retryQueueArguments(delay: delay))
             }
         }
     }

@@ -53,10 +53,12 @@ public struct WorkerService: Service {
     /// How long start-up waits for RabbitMQ and PostgreSQL before giving up with exit code 69.
     public var startupWait: Duration
 
-    public init(amqp: AMQPConfiguration, database: PostgresConfiguration, programme: ProgrammeConfiguration,
-                pipeline: PipelineConfiguration, health: HealthState,
-                statusReporter: any WorkerStatusReporter = SilentStatusReporter(),
-                startupWait: Duration = .seconds(60), logger: Logger) {
+    public init(
+        amqp: AMQPConfiguration, database: PostgresConfiguration, programme: ProgrammeConfiguration,
+        pipeline: PipelineConfiguration, health: HealthState,
+        statusReporter: any WorkerStatusReporter = SilentStatusReporter(),
+        startupWait: Duration = .seconds(60), logger: Logger
+    ) {
         self.amqp = amqp
         self.database = database
         self.programme = programme
@@ -118,8 +120,9 @@ public struct WorkerService: Service {
         try? await gracefulShutdown()
         readyTask.cancel()
         statusReporter.workerIsStopping(status: "draining")
-        logger.info("graceful stop: no new messages; settling what is in flight",
-                    metadata: ["drain_seconds": "\(pipeline.drain.components.seconds)"])
+        logger.info(
+            "graceful stop: no new messages; settling what is in flight",
+            metadata: ["drain_seconds": "\(pipeline.drain.components.seconds)"])
         let deadline = ContinuousClock.now + pipeline.drain
 
         scheduler.stop.set()
@@ -146,7 +149,9 @@ public struct WorkerService: Service {
     }
 
     /// Runs `work` but stops waiting at `deadline`; true when it finished in time.
-    private func waitUntil(_ deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () async -> Void) async -> Bool {
+    private func waitUntil(
+        _ deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () async -> Void
+    ) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await work()

@@ -1,5 +1,5 @@
-import Foundation
 import AMQPClient
+import Foundation
 import PeduliSettings
 import Yams
 
@@ -77,9 +77,10 @@ struct ConfigurationLoader {
             } catch let error as ConfigurationErrors {
                 errors += error.errors
             } catch {
-                errors.append(ConfigurationError(
-                    code: "unreadable_file", key: nil, value: "configuration file \(path)",
-                    expected: "cannot be read (\(Self.reason(error)))", origin: .file(path: path, line: nil)))
+                errors.append(
+                    ConfigurationError(
+                        code: "unreadable_file", key: nil, value: "configuration file \(path)",
+                        expected: "cannot be read (\(Self.reason(error)))", origin: .file(path: path, line: nil)))
             }
         }
 
@@ -104,9 +105,10 @@ struct ConfigurationLoader {
                     raw.entries[credential.key] = RawEntry(
                         value: isList ? .list(Self.splitList(text)) : .scalar(text), origin: .credential(path: path))
                 } catch {
-                    errors.append(ConfigurationError(
-                        code: "unreadable_file", key: credential.key, value: "credential file \(path)",
-                        expected: "cannot be read (\(Self.reason(error)))", origin: .credential(path: path)))
+                    errors.append(
+                        ConfigurationError(
+                            code: "unreadable_file", key: credential.key, value: "credential file \(path)",
+                            expected: "cannot be read (\(Self.reason(error)))", origin: .credential(path: path)))
                 }
             }
         }
@@ -151,18 +153,22 @@ struct ConfigurationLoader {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch {
-            throw ConfigurationErrors(errors: [ConfigurationError(
-                code: "invalid_yaml", key: nil, value: "configuration file \(path)",
-                expected: "is not valid YAML (\(yamlProblem(error)))", origin: .file(path: path, line: nil))])
+            throw ConfigurationErrors(errors: [
+                ConfigurationError(
+                    code: "invalid_yaml", key: nil, value: "configuration file \(path)",
+                    expected: "is not valid YAML (\(yamlProblem(error)))", origin: .file(path: path, line: nil))
+            ])
         }
         guard let root else { return [:] }
         var entries: [String: RawEntry] = [:]
         var errors: [ConfigurationError] = []
         guard case .mapping = root else {
-            throw ConfigurationErrors(errors: [ConfigurationError(
-                code: "wrong_shape", key: nil, value: nil,
-                expected: "must be a mapping of keys to values",
-                origin: .file(path: path, line: root.mark?.line))])
+            throw ConfigurationErrors(errors: [
+                ConfigurationError(
+                    code: "wrong_shape", key: nil, value: nil,
+                    expected: "must be a mapping of keys to values",
+                    origin: .file(path: path, line: root.mark?.line))
+            ])
         }
         walk(root, prefix: "", path: path, entries: &entries, errors: &errors)
         if !errors.isEmpty { throw ConfigurationErrors(errors: errors) }
@@ -178,22 +184,25 @@ struct ConfigurationLoader {
         case .mapping(let mapping):
             for (keyNode, valueNode) in mapping {
                 guard let name = keyNode.string, !name.isEmpty else {
-                    errors.append(ConfigurationError(
-                        code: "wrong_shape", key: prefix.isEmpty ? nil : prefix, value: nil,
-                        expected: "mapping keys must be plain names",
-                        origin: .file(path: path, line: keyNode.mark?.line)))
+                    errors.append(
+                        ConfigurationError(
+                            code: "wrong_shape", key: prefix.isEmpty ? nil : prefix, value: nil,
+                            expected: "mapping keys must be plain names",
+                            origin: .file(path: path, line: keyNode.mark?.line)))
                     continue
                 }
-                walk(valueNode, prefix: prefix.isEmpty ? name : prefix + "." + name, path: path,
-                     entries: &entries, errors: &errors)
+                walk(
+                    valueNode, prefix: prefix.isEmpty ? name : prefix + "." + name, path: path,
+                    entries: &entries, errors: &errors)
             }
         case .scalar, .sequence, .alias:
             guard let key = ConfigurationKeys.byName[prefix] else {
                 let hint = ConfigurationKeys.suggestion(for: prefix).map { "did you mean '\($0)'?" }
-                errors.append(ConfigurationError(
-                    code: "unknown_key", key: prefix, value: nil,
-                    expected: hint ?? "not a configuration key (see config/peduli-worker.example.yaml)",
-                    origin: origin))
+                errors.append(
+                    ConfigurationError(
+                        code: "unknown_key", key: prefix, value: nil,
+                        expected: hint ?? "not a configuration key (see config/peduli-worker.example.yaml)",
+                        origin: origin))
                 return
             }
             if node.null != nil { return }
@@ -205,19 +214,21 @@ struct ConfigurationLoader {
                 var items: [String] = []
                 for item in sequence {
                     guard case .scalar(let scalar) = item else {
-                        errors.append(ConfigurationError(
-                            code: "wrong_shape", key: prefix, value: nil,
-                            expected: "a list of plain values", origin: origin))
+                        errors.append(
+                            ConfigurationError(
+                                code: "wrong_shape", key: prefix, value: nil,
+                                expected: "a list of plain values", origin: origin))
                         return
                     }
                     items.append(scalar.string)
                 }
                 entries[prefix] = RawEntry(value: .list(items), origin: origin)
             default:
-                errors.append(ConfigurationError(
-                    code: "wrong_shape", key: prefix, value: nil,
-                    expected: key.isList ? "a list of plain values" : "a single value, not a list or mapping",
-                    origin: origin))
+                errors.append(
+                    ConfigurationError(
+                        code: "wrong_shape", key: prefix, value: nil,
+                        expected: key.isList ? "a list of plain values" : "a single value, not a list or mapping",
+                        origin: origin))
             }
         }
     }

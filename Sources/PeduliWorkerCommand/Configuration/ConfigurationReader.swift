@@ -15,9 +15,10 @@ struct ConfigurationReader {
 
     /// A problem the table's checks cannot see (URLs, which need redaction; cross-key rules in code).
     mutating func fail(_ key: String, _ value: String?, expected: String, code: String = "invalid_value") {
-        errors.append(ConfigurationError(
-            code: code, key: key, value: value.map { Redaction.redact(key: key, value: $0) },
-            expected: expected, origin: raw.entries[key]?.origin))
+        errors.append(
+            ConfigurationError(
+                code: code, key: key, value: value.map { Redaction.redact(key: key, value: $0) },
+                expected: expected, origin: raw.entries[key]?.origin))
     }
 
     /// Records an error from a key's check (or a cross-key rule), with where its value came from.
@@ -112,8 +113,9 @@ struct ConfigurationReader {
 
     mutating func require(_ key: String, hint: String) {
         if raw.entries[key] == nil || list(key).isEmpty {
-            errors.append(ConfigurationError(
-                code: "missing_value", key: key, value: nil, expected: hint, origin: nil))
+            errors.append(
+                ConfigurationError(
+                    code: "missing_value", key: key, value: nil, expected: hint, origin: nil))
         }
     }
 }

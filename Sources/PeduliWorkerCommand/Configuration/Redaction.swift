@@ -60,7 +60,9 @@ enum Redaction {
                         }
                         if cursor < value.endIndex { cursor = value.index(after: cursor) }
                     } else {
-                        while cursor < value.endIndex, !" &#".contains(value[cursor]) { cursor = value.index(after: cursor) }
+                        while cursor < value.endIndex, !" &#".contains(value[cursor]) {
+                            cursor = value.index(after: cursor)
+                        }
                     }
                     index = cursor
                     continue

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import PeduliSettings
 
-
 /// The typed settings. Every initial value is the configuration table's default
 /// (`ConfigurationDefaults`), so these structs never restate one; `WorkerConfiguration.from`
 /// overwrites each with what the configuration says.
@@ -118,7 +117,9 @@ struct RulesSettings: Sendable, Equatable {
     var baselineInformalWorkers = ConfigurationDefaults.integer("report.baseline_informal_workers")
     var baselineCovered = ConfigurationDefaults.integer("report.baseline_covered")
     /// `catalogues.directory`; nil: the catalogues built into the executable.
-    var cataloguesDirectory: String? = Optional(ConfigurationDefaults.string("catalogues.directory")).flatMap { $0.isEmpty ? nil : $0 }
+    var cataloguesDirectory: String? = Optional(ConfigurationDefaults.string("catalogues.directory")).flatMap {
+        $0.isEmpty ? nil : $0
+    }
 }
 
 /// Everything the worker reads from its configuration, typed and validated.
@@ -154,7 +155,9 @@ struct WorkerConfiguration: Sendable {
         return try from(raw, requiring: requirements)
     }
 
-    static func from(_ raw: RawConfiguration, requiring requirements: Requirements) throws(ConfigurationErrors)
+    static func from(
+        _ raw: RawConfiguration, requiring requirements: Requirements
+    ) throws(ConfigurationErrors)
         -> WorkerConfiguration
     {
         var reader = ConfigurationReader(raw)
@@ -178,13 +181,16 @@ struct WorkerConfiguration: Sendable {
         configuration.amqp.tls.verifyPeer = reader.boolean("amqp.tls.verify_peer")
         configuration.amqp.tls.verifyHostname = reader.boolean("amqp.tls.verify_hostname")
         if configuration.amqp.tls.certFile.isEmpty != configuration.amqp.tls.keyFile.isEmpty {
-            reader.fail("amqp.tls.key_file", configuration.amqp.tls.keyFile,
-                        expected: "both amqp.tls.cert_file and amqp.tls.key_file, or neither")
+            reader.fail(
+                "amqp.tls.key_file", configuration.amqp.tls.keyFile,
+                expected: "both amqp.tls.cert_file and amqp.tls.key_file, or neither")
         }
 
         // Database
         if requirements.contains(.database) {
-            reader.require("database.url", hint: "set PEDULI_DATABASE_URL, PEDULI_DATABASE_URL_FILE or the database_url credential")
+            reader.require(
+                "database.url", hint: "set PEDULI_DATABASE_URL, PEDULI_DATABASE_URL_FILE or the database_url credential"
+            )
         }
         if let url = reader.text("database.url")?.trimmingCharacters(in: .whitespaces), !url.isEmpty {
             configuration.database.url = url
@@ -203,7 +209,8 @@ struct WorkerConfiguration: Sendable {
         configuration.worker.drainSeconds = reader.integer("worker.drain_seconds")
         configuration.worker.maxMessageBytes = reader.integer("worker.max_message_bytes")
         configuration.worker.startupWaitSeconds = reader.integer("worker.startup_wait_seconds")
-        configuration.worker.logLevel = Logger.Level(rawValue: reader.choice("worker.log_level")) ?? configuration.worker.logLevel
+        configuration.worker.logLevel =
+            Logger.Level(rawValue: reader.choice("worker.log_level")) ?? configuration.worker.logLevel
 
         // Metrics
         let listen = reader.listen("metrics.listen")
@@ -255,7 +262,8 @@ struct WorkerConfiguration: Sendable {
     private static func readRules(_ reader: inout ConfigurationReader) -> RulesSettings {
         var rules = RulesSettings()
         rules.rosterEnforce = reader.boolean("roster.enforce")
-        rules.nikConsistency = RulesSettings.NIKConsistency(rawValue: reader.choice("rules.nik_consistency")) ?? rules.nikConsistency
+        rules.nikConsistency =
+            RulesSettings.NIKConsistency(rawValue: reader.choice("rules.nik_consistency")) ?? rules.nikConsistency
         rules.allowPPPK = reader.boolean("rules.allow_pppk")
         rules.graceMonths = reader.integer("rules.grace_months")
         rules.dueDayOfMonth = reader.integer("rules.due_day_of_month")
@@ -274,7 +282,8 @@ struct WorkerConfiguration: Sendable {
         rules.baselineInformalWorkers = reader.integer("report.baseline_informal_workers")
         rules.baselineCovered = reader.integer("report.baseline_covered")
         reader.check { [rules] () throws(ConfigurationError) in
-            try ConfigurationRules.checkBaseline(covered: rules.baselineCovered, informalWorkers: rules.baselineInformalWorkers)
+            try ConfigurationRules.checkBaseline(
+                covered: rules.baselineCovered, informalWorkers: rules.baselineInformalWorkers)
         }
         let directory = reader.string("catalogues.directory")
         rules.cataloguesDirectory = directory.isEmpty ? nil : directory

@@ -85,9 +85,12 @@ enum CSVReader {
             default:
                 if afterQuote || scalar == "\"" {
                     if !recordIsBad {
-                        issues.append(ImportIssue(
-                            line: line, field: nil,
-                            reason: "a quote inside a field must be doubled, and a quoted field must end at a comma or the end of the line"))
+                        issues.append(
+                            ImportIssue(
+                                line: line, field: nil,
+                                reason:
+                                    "a quote inside a field must be doubled, and a quoted field must end at a comma or the end of the line"
+                            ))
                     }
                     recordIsBad = true
                 }
@@ -95,7 +98,9 @@ enum CSVReader {
             }
         }
         if inQuotes {
-            issues.append(ImportIssue(line: recordLine, field: nil, reason: "a quoted field is not closed before the end of the file"))
+            issues.append(
+                ImportIssue(
+                    line: recordLine, field: nil, reason: "a quoted field is not closed before the end of the file"))
             recordIsBad = true
         }
         if !(fields.isEmpty && field.isEmpty && !fieldWasQuoted) || recordIsBad {
@@ -119,26 +124,40 @@ enum ImportFormat {
     ) -> (records: [CSVRecord], issues: [ImportIssue]) {
         let (records, issues) = CSVReader.records(text)
         guard let first = records.first else {
-            return ([], issues + [ImportIssue(line: 1, field: nil, reason: "the file is empty; expected the header \(expected.joined(separator: ","))")])
+            return (
+                [],
+                issues + [
+                    ImportIssue(
+                        line: 1, field: nil,
+                        reason: "the file is empty; expected the header \(expected.joined(separator: ","))")
+                ]
+            )
         }
         let header = first.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard header == expected else {
             // A first line holding numbers is data without a header: say so rather than echo it,
             // since it may be a NIK.
             let looksLikeData = header.contains { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
-            let found = looksLikeData
+            let found =
+                looksLikeData
                 ? "a line of data (the header is missing)" : String(header.joined(separator: ",").prefix(80))
-            return ([], issues + [ImportIssue(
-                line: first.line, field: nil,
-                reason: "expected the header \(expected.joined(separator: ",")), found \(found)")])
+            return (
+                [],
+                issues + [
+                    ImportIssue(
+                        line: first.line, field: nil,
+                        reason: "expected the header \(expected.joined(separator: ",")), found \(found)")
+                ]
+            )
         }
         var data: [CSVRecord] = []
         var all = issues
         for record in records.dropFirst() {
             if record.fields.count != expected.count {
-                all.append(ImportIssue(
-                    line: record.line, field: nil,
-                    reason: "expected \(expected.count) columns, found \(record.fields.count)"))
+                all.append(
+                    ImportIssue(
+                        line: record.line, field: nil,
+                        reason: "expected \(expected.count) columns, found \(record.fields.count)"))
             } else {
                 data.append(record)
             }

@@ -2,9 +2,9 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Why the endpoint could not start. Addresses are not secret.
@@ -16,7 +16,8 @@ struct HTTPEndpointError: Error, CustomStringConvertible, Sendable {
     let errno: Int32
 
     var description: String {
-        "metrics endpoint \(operation) \(address) failed (\(code))" + (errno == 0 ? "" : ": " + String(cString: strerror(errno)))
+        "metrics endpoint \(operation) \(address) failed (\(code))"
+            + (errno == 0 ? "" : ": " + String(cString: strerror(errno)))
     }
 }
 
@@ -68,7 +69,9 @@ final class HTTPEndpoint: Sendable {
             throw HTTPEndpointError(code: "address_unresolved", operation: "resolve", address: display, errno: 0)
         }
         defer { freeaddrinfo(result) }
-        let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let fd = socket(
+            info.pointee.ai_family,
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else {
             throw HTTPEndpointError(code: "socket_failed", operation: "socket", address: display, errno: errno)
         }
@@ -99,9 +102,13 @@ final class HTTPEndpoint: Sendable {
         let family = Int32(bound.ss_family)
         let boundPort: UInt16 = withUnsafePointer(to: &bound) { pointer in
             if family == AF_INET6 {
-                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    UInt16(bigEndian: $0.pointee.sin6_port)
+                }
             }
-            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                UInt16(bigEndian: $0.pointee.sin_port)
+            }
         }
         self.listenFD = fd
         self.wakeRead = pipeFDs[0]
@@ -173,7 +180,10 @@ final class HTTPEndpoint: Sendable {
     // MARK: - Serving thread
 
     private func serveLoop() {
-        var descriptors = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var descriptors = [
+            pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+        ]
         while true {
             descriptors[0].revents = 0
             descriptors[1].revents = 0
@@ -287,7 +297,9 @@ final class HTTPEndpoint: Sendable {
         while true {
             let remaining = deadline - ContinuousClock.now
             if remaining <= .zero { return false }
-            let milliseconds = Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+            let milliseconds = Int32(
+                clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+                    + 1)
             var descriptor = pollfd(fd: fd, events: events, revents: 0)
             let result = poll(&descriptor, 1, milliseconds)
             if result > 0 { return true }

@@ -55,7 +55,10 @@ struct HTTPResponse: Sendable, Equatable {
     var body: [UInt8]
     var extraHeaders: [(String, String)] = []
 
-    init(status: Int, contentType: String = "text/plain; charset=utf-8", body: String, extraHeaders: [(String, String)] = []) {
+    init(
+        status: Int, contentType: String = "text/plain; charset=utf-8", body: String,
+        extraHeaders: [(String, String)] = []
+    ) {
         self.status = status
         self.contentType = contentType
         self.body = Array(body.utf8)

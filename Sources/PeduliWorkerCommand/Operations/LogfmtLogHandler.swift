@@ -2,11 +2,11 @@ import Foundation
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A swift-log handler that writes one logfmt line per event to standard error.
@@ -127,7 +127,8 @@ public struct LogfmtLogHandler: LogHandler {
         case .stringConvertible(let convertible): return convertible.description
         case .array(let array): return "[" + array.map(render).joined(separator: ", ") + "]"
         case .dictionary(let dictionary):
-            return "[" + dictionary.keys.sorted().map { "\($0): \(render(dictionary[$0]!))" }
+            return "["
+                + dictionary.keys.sorted().map { "\($0): \(render(dictionary[$0]!))" }
                 .joined(separator: ", ") + "]"
         }
     }

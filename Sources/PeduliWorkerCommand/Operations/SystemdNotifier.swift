@@ -4,11 +4,11 @@ import PeduliWorker
 import ServiceLifecycle
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Why a notification could not be sent. The socket path is not secret; no payload is included.
@@ -104,7 +104,8 @@ public struct SystemdNotifier: Sendable {
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
         // A filesystem path needs room for its terminating NUL; an abstract name does not have one.
         guard pathBytes.count + (abstract ? 0 : 1) <= capacity, pathBytes.count > (abstract ? 1 : 0) else {
-            throw SystemdNotifyError(code: "socket_path_too_long", operation: "address", socketPath: socketPath, errno: 0)
+            throw SystemdNotifyError(
+                code: "socket_path_too_long", operation: "address", socketPath: socketPath, errno: 0)
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: pathBytes)
@@ -113,9 +114,9 @@ public struct SystemdNotifier: Sendable {
             MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path)! + pathBytes.count + (abstract ? 0 : 1))
 
         #if canImport(Darwin)
-        let fd = socket(AF_UNIX, SOCK_DGRAM, 0)
+            let fd = socket(AF_UNIX, SOCK_DGRAM, 0)
         #else
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         #endif
         guard fd >= 0 else {
             throw SystemdNotifyError(code: "socket_failed", operation: "socket", socketPath: socketPath, errno: errno)
@@ -129,14 +130,17 @@ public struct SystemdNotifier: Sendable {
                     pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
                         // MSG_DONTWAIT: this runs on the cooperative pool; a notify socket whose queue is full (a
                         // reader that stopped reading) blocked a pool thread, and with it the stop signal's drain.
-                        sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), socketAddress,
-                               addressLength)
+                        sendto(
+                            fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT),
+                            socketAddress,
+                            addressLength)
                     }
                 }
             }
         } while sent < 0 && errno == EINTR
         guard sent == payload.count else {
-            throw SystemdNotifyError(code: "send_failed", operation: "sendto", socketPath: socketPath, errno: sent < 0 ? errno : 0)
+            throw SystemdNotifyError(
+                code: "send_failed", operation: "sendto", socketPath: socketPath, errno: sent < 0 ? errno : 0)
         }
     }
 }

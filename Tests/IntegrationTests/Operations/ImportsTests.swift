@@ -1,7 +1,7 @@
 import Foundation
-import PeduliTestSupport
 import Logging
 import PeduliDomain
+import PeduliTestSupport
 import PeduliWorker
 import Testing
 
@@ -11,7 +11,8 @@ import Testing
     static let logger = Logger(label: "imports-test")
 
     static func write(_ text: String) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("peduli-import-\(UUID().uuidString).csv")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "peduli-import-\(UUID().uuidString).csv")
         try text.write(to: url, atomically: true, encoding: .utf8)
         return url.path
     }
@@ -19,7 +20,8 @@ import Testing
     @Test func rosterReimportIsIdempotentAndUpdatesActive() async throws {
         let h = try PipelineHarness()
         defer { h.tearDown() }
-        let a = Imports.RosterEntry(nip: "198503152010011002", name: "Budi Santoso", unit: "Dinas Tenaga Kerja", active: true)
+        let a = Imports.RosterEntry(
+            nip: "198503152010011002", name: "Budi Santoso", unit: "Dinas Tenaga Kerja", active: true)
         let b = Imports.RosterEntry(nip: "199001012015032001", name: "Sari", unit: "Bappeda", active: true)
         let db = h.database, logger = Self.logger
         let first = try await onOwnThread { try Imports.roster([a, b], database: db, logger: logger) }
@@ -28,12 +30,16 @@ import Testing
 
         let again = try await onOwnThread { try Imports.roster([a, b], database: db, logger: logger) }
         #expect(again == Imports.Summary(inserted: 0, updated: 0, unchanged: 2))
-        #expect(try h.sql("SELECT max(imported_at)::text AS t FROM sponsors")[0].string("t") == stamp, "an unchanged row was rewritten")
+        #expect(
+            try h.sql("SELECT max(imported_at)::text AS t FROM sponsors")[0].string("t") == stamp,
+            "an unchanged row was rewritten")
 
         var retired = b
         retired.active = false
         let c = Imports.RosterEntry(nip: "198001012005011003", name: "Citra", unit: "Bappeda", active: true)
-        let third = try await onOwnThread { [retired] in try Imports.roster([a, retired, c], database: db, logger: logger) }
+        let third = try await onOwnThread { [retired] in
+            try Imports.roster([a, retired, c], database: db, logger: logger)
+        }
         #expect(third == Imports.Summary(inserted: 1, updated: 1, unchanged: 1))
         let rows = try h.sql("SELECT nip, active, unit FROM sponsors ORDER BY nip")
         #expect(try rows.map { try $0.string("nip") } == [c.nip, a.nip, b.nip])
@@ -44,18 +50,25 @@ import Testing
         let h = try PipelineHarness()
         defer { h.tearDown() }
         let db = h.database, logger = Self.logger
-        let rows = [Imports.CoveredEntry(nik: "3374015203800001", scheme: "PIJAR SEMAR"),
-                    Imports.CoveredEntry(nik: "3374011203800002", scheme: "PIJAR SEMAR")]
-        #expect(try await onOwnThread { try Imports.covered(rows, database: db, logger: logger) }
-            == Imports.Summary(inserted: 2, updated: 0, unchanged: 0))
-        #expect(try await onOwnThread { try Imports.covered(rows, database: db, logger: logger) }
-            == Imports.Summary(inserted: 0, updated: 0, unchanged: 2))
+        let rows = [
+            Imports.CoveredEntry(nik: "3374015203800001", scheme: "PIJAR SEMAR"),
+            Imports.CoveredEntry(nik: "3374011203800002", scheme: "PIJAR SEMAR"),
+        ]
+        #expect(
+            try await onOwnThread { try Imports.covered(rows, database: db, logger: logger) }
+                == Imports.Summary(inserted: 2, updated: 0, unchanged: 0))
+        #expect(
+            try await onOwnThread { try Imports.covered(rows, database: db, logger: logger) }
+                == Imports.Summary(inserted: 0, updated: 0, unchanged: 2))
         var edited = rows
         edited[1].scheme = "APBD Provinsi"
         let changed = edited
-        #expect(try await onOwnThread { try Imports.covered(changed, database: db, logger: logger) }
-            == Imports.Summary(inserted: 0, updated: 1, unchanged: 1))
-        #expect(try h.sql("SELECT scheme FROM covered_niks WHERE nik = '3374011203800002'")[0].string("scheme") == "APBD Provinsi")
+        #expect(
+            try await onOwnThread { try Imports.covered(changed, database: db, logger: logger) }
+                == Imports.Summary(inserted: 0, updated: 1, unchanged: 1))
+        #expect(
+            try h.sql("SELECT scheme FROM covered_niks WHERE nik = '3374011203800002'")[0].string("scheme")
+                == "APBD Provinsi")
     }
 
     /// A row the database refuses (here one the command's validation would have caught) fails the whole
@@ -64,8 +77,10 @@ import Testing
         let h = try PipelineHarness()
         defer { h.tearDown() }
         let db = h.database, logger = Self.logger
-        let rows = [Imports.CoveredEntry(nik: "3374015203800001", scheme: "PIJAR SEMAR"),
-                    Imports.CoveredEntry(nik: "337401120380000", scheme: "PIJAR SEMAR")]
+        let rows = [
+            Imports.CoveredEntry(nik: "3374015203800001", scheme: "PIJAR SEMAR"),
+            Imports.CoveredEntry(nik: "337401120380000", scheme: "PIJAR SEMAR"),
+        ]
         do {
             _ = try await onOwnThread { try Imports.covered(rows, database: db, logger: logger) }
             Issue.record("a 15-digit NIK was stored")
@@ -80,7 +95,8 @@ import Testing
         let h = try PipelineHarness()
         defer { h.tearDown() }
         let env = ["PEDULI_DATABASE_URL": h.databaseURL]
-        let bad = try Self.write("""
+        let bad = try Self.write(
+            """
             nip,name,unit,active
             198503152010011002,Budi Santoso,Dinas Tenaga Kerja,true
             198513152010011002,Bulan Salah,Dinas Tenaga Kerja,true
@@ -106,7 +122,8 @@ import Testing
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(allowed.stdout == "roster: 1 rows read, 1 inserted, 0 updated, 0 unchanged\n")
 
-        let good = try Self.write("""
+        let good = try Self.write(
+            """
             nip,name,unit,active
             198503152010011002,Budi Santoso,Dinas Tenaga Kerja,true
             198001012005011003,Citra,Bappeda,true

@@ -66,7 +66,8 @@ import Testing
             }
             for p in payments + [wrong] { try await h.pay(p) }
             try await h.waitFor("payment outcomes", timeout: .seconds(60)) { e, _ in
-                e.filter { $0.type == "payment.confirmed" }.count == 2 && e.filter { $0.type == "payment.rejected" }.count == 1
+                e.filter { $0.type == "payment.confirmed" }.count == 2
+                    && e.filter { $0.type == "payment.rejected" }.count == 1
             }
             metrics = try await Self.fetch("http://127.0.0.1:\(metricsPort)/metrics")
         } catch {
@@ -85,7 +86,8 @@ import Testing
         #expect(log.contains("peduli-worker is consuming") && log.contains("peduli-worker stopped"), "log:\n\(log)")
         // Secrets follow the same rule: the passwords of both URLs never appear.
         for name in ["PEDULI_TEST_AMQP_URL", "PEDULI_TEST_DATABASE_URL"] {
-            if let password = ProcessInfo.processInfo.environment[name].flatMap({ URLComponents(string: $0)?.password }),
+            if let password = ProcessInfo.processInfo.environment[name].flatMap({ URLComponents(string: $0)?.password }
+            ),
                 password.count >= 4
             {
                 secrets.append(password)
@@ -93,7 +95,9 @@ import Testing
         }
         #expect(metrics.contains("# TYPE"), "metrics:\n\(metrics.prefix(2000))")
         for secret in Set(secrets) {
-            #expect(!log.contains(secret), "personal data in the log: \(secret.count) characters starting \(secret.prefix(4))")
+            #expect(
+                !log.contains(secret),
+                "personal data in the log: \(secret.count) characters starting \(secret.prefix(4))")
             #expect(!metrics.contains(secret), "personal data in /metrics: starting \(secret.prefix(4))")
         }
         // Masked forms are what may appear; make sure the scan would have seen a NIK had it been there.

@@ -1,8 +1,8 @@
 import Foundation
-import PeduliTestSupport
 import Logging
 import PeduliDomain
 import PeduliSamples
+import PeduliTestSupport
 import PeduliWorker
 import Testing
 
@@ -23,8 +23,10 @@ import Testing
             s.unit = unit
             return s
         }
-        sent.sponsors = [sponsor(1, "Dinas A"), sponsor(2, "Dinas A"), sponsor(3, "Dinas A"), sponsor(4, "Dinas A"),
-                         sponsor(5, "Dinas B"), sponsor(6, "Dinas B"), sponsor(7, "Dinas B", active: false)]
+        sent.sponsors = [
+            sponsor(1, "Dinas A"), sponsor(2, "Dinas A"), sponsor(3, "Dinas A"), sponsor(4, "Dinas A"),
+            sponsor(5, "Dinas B"), sponsor(6, "Dinas B"), sponsor(7, "Dinas B", active: false),
+        ]
         try h.roster(sent.sponsors)
         let s = sent.sponsors
         let plan = [(11, s[0]), (12, s[0]), (13, s[1]), (14, s[2]), (15, s[4]), (16, s[4])]
@@ -48,10 +50,16 @@ import Testing
         try await h.withWorker {
             for r in accepted { try await h.register(r) }
             for body in rejectedBodies {
-                try await h.publish([(h.pipeline.topology.registrationsRoutingKey, body.canonicalJSON(), PipelineHarness.properties())])
+                try await h.publish([
+                    (h.pipeline.topology.registrationsRoutingKey, body.canonicalJSON(), PipelineHarness.properties())
+                ])
             }
-            try await h.publish([(h.pipeline.topology.registrationsRoutingKey, Array("{}".utf8),
-                                  PipelineHarness.properties(contentType: "text/plain"))])
+            try await h.publish([
+                (
+                    h.pipeline.topology.registrationsRoutingKey, Array("{}".utf8),
+                    PipelineHarness.properties(contentType: "text/plain")
+                )
+            ])
             try await h.waitFor("registrations") { e, d in
                 e.filter { $0.type.hasPrefix("registration.") }.count == 9 && d.count == 1
             }
@@ -84,8 +92,9 @@ import Testing
         let today = JakartaDate(Date())
         let db = h.database, programme = h.programme
         let report = try await onOwnThread {
-            try Report.build(asOf: today, database: db, programme: programme, baselineInformalWorkers: 215_243,
-                             baselineCovered: 40_196, logger: Logger(label: "report-test"))
+            try Report.build(
+                asOf: today, database: db, programme: programme, baselineInformalWorkers: 215_243,
+                baselineCovered: 40_196, logger: Logger(label: "report-test"))
         }
 
         #expect(report.registered == sent.accepted.count)
@@ -101,7 +110,8 @@ import Testing
             #expect(row.sponsors == onRoster.count)
             #expect(row.participating == participating.count)
             #expect(row.registered == sent.accepted.filter { $0.sponsor.unit == unit }.count)
-            #expect(Report.percentText(row.participationHundredths) == Self.percent(participating.count, onRoster.count))
+            #expect(
+                Report.percentText(row.participationHundredths) == Self.percent(participating.count, onRoster.count))
         }
         #expect(report.totalSponsors == sent.sponsors.filter(\.active).count)
         #expect(report.totalParticipating == Set(sent.accepted.map(\.sponsor.nip)).count)
@@ -127,17 +137,20 @@ import Testing
 
         // The day before, nothing had happened yet.
         let yesterday = try await onOwnThread {
-            try Report.build(asOf: today.adding(days: -1), database: db, programme: programme,
-                             baselineInformalWorkers: 215_243, baselineCovered: 40_196, logger: Logger(label: "report-test"))
+            try Report.build(
+                asOf: today.adding(days: -1), database: db, programme: programme,
+                baselineInformalWorkers: 215_243, baselineCovered: 40_196, logger: Logger(label: "report-test"))
         }
-        #expect(yesterday.registered == 0 && yesterday.active == 0 && yesterday.payments == 0 && yesterday.rejected == 0)
+        #expect(
+            yesterday.registered == 0 && yesterday.active == 0 && yesterday.payments == 0 && yesterday.rejected == 0)
         #expect(yesterday.units.map(\.participating) == [0, 0])
 
         // Five months on, the one-month and three-month payments have lapsed (not paid through that
         // month); the twelve-month one is still active.
         let later = try await onOwnThread {
-            try Report.build(asOf: today.adding(months: 5), database: db, programme: programme,
-                             baselineInformalWorkers: 215_243, baselineCovered: 40_196, logger: Logger(label: "report-test"))
+            try Report.build(
+                asOf: today.adding(months: 5), database: db, programme: programme,
+                baselineInformalWorkers: 215_243, baselineCovered: 40_196, logger: Logger(label: "report-test"))
         }
         #expect(later.registered == sent.accepted.count)
         #expect(later.active == sent.paid.filter { $0.months >= 6 }.count)
@@ -146,7 +159,9 @@ import Testing
     }
 
     static func kecamatan(of r: SampleWorkload.Registration) -> String? {
-        guard case .string(let code)? = r.body.objectValue?["worker"]?.objectValue?["work_location"]?.objectValue?["kecamatan"]
+        guard
+            case .string(let code)? = r.body.objectValue?["worker"]?.objectValue?["work_location"]?.objectValue?[
+                "kecamatan"]
         else { return nil }
         return code
     }
@@ -165,7 +180,9 @@ import Testing
         #expect(coverage["baseline_informal_workers"] as? Int == 215_243)
         #expect(coverage["baseline_covered"] as? Int == 40_196)
         // The rate is written as a decimal literal with two places.
-        #expect(result.stdout.contains("\"rate_percent\":\(percent(40_196 + Set(sent.paid.map(\.registrationID)).count, 215_243))"))
+        #expect(
+            result.stdout.contains(
+                "\"rate_percent\":\(percent(40_196 + Set(sent.paid.map(\.registrationID)).count, 215_243))"))
         let payments = try #require(json["payments"] as? [String: Any])
         #expect(payments["count"] as? Int == sent.paid.count)
         #expect(payments["amount"] as? Int == Int(sent.paid.map(\.amount).reduce(0, +)))

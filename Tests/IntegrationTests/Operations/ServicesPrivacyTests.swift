@@ -23,10 +23,12 @@ import Testing
 
     /// A comma is legal in a password; `check-config` must neither cut the URL there nor show any of it.
     @Test func aCommaInTheAMQPPasswordIsNeitherCutNorShown() async throws {
-        let result = try await WorkerProcess.run(["check-config"], environment: [
-            "PEDULI_AMQP_URL": "amqp://peduli:s3cr,etPW@broker.example:5672/",
-            "PEDULI_DATABASE_URL": "postgresql://peduli:pg,secret@db.example/peduli",
-        ])
+        let result = try await WorkerProcess.run(
+            ["check-config"],
+            environment: [
+                "PEDULI_AMQP_URL": "amqp://peduli:s3cr,etPW@broker.example:5672/",
+                "PEDULI_DATABASE_URL": "postgresql://peduli:pg,secret@db.example/peduli",
+            ])
         let output = result.stdout + result.stderr
         #expect(!output.contains("etPW") && !output.contains("s3cr") && !output.contains("secret"), "\(output)")
         #expect(output.contains("amqp://peduli:***@broker.example:5672/"))

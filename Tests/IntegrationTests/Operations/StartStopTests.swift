@@ -34,9 +34,11 @@ import Testing
     @Test func aStopDuringStartUpEndsItPromptly() async throws {
         let h = try PipelineHarness()
         defer { h.tearDown() }
-        let worker = try WorkerProcess.daemon(h, extra: [
-            "PEDULI_AMQP_URL": "amqp://nobody:x@127.0.0.1:1/", "PEDULI_WORKER_STARTUP_WAIT_SECONDS": "60",
-        ])
+        let worker = try WorkerProcess.daemon(
+            h,
+            extra: [
+                "PEDULI_AMQP_URL": "amqp://nobody:x@127.0.0.1:1/", "PEDULI_WORKER_STARTUP_WAIT_SECONDS": "60",
+            ])
         let deadline = ContinuousClock.now + .seconds(30)
         while !worker.stderr.contains("waiting for RabbitMQ") && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))

@@ -71,6 +71,8 @@ import Testing
         #expect(received.count == total)
         #expect(try h.sql("SELECT count(*) AS n FROM outbox")[0].int("n") == 0)
         #expect(h.capturedDeadLetters.isEmpty)
-        print("crash test: commands=\(total) kills=\(kills) accepted=\(accepted) confirmed=\(confirmed) events=\(finished.events.count) distinct=\(received.count)")
+        print(
+            "crash test: commands=\(total) kills=\(kills) accepted=\(accepted) confirmed=\(confirmed) events=\(finished.events.count) distinct=\(received.count)"
+        )
     }
 }

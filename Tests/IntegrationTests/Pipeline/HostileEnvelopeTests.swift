@@ -22,35 +22,43 @@ import Testing
     }
 
     /// Publishes on a thread with a 512 MiB stack (virtual), so that headers of any depth can be built.
-    static func publishDeep(_ h: PipelineHarness, _ make: @escaping @Sendable () -> [(String, [UInt8], AMQPProperties)])
+    static func publishDeep(
+        _ h: PipelineHarness, _ make: @escaping @Sendable () -> [(String, [UInt8], AMQPProperties)]
+    )
         async throws
     {
         let portal = h.portal
         let exchange = h.pipeline.topology.inboundExchange
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             let thread = Thread {
-                continuation.resume(with: Result {
-                    let connection = try AMQPConnection(configuration: portal)
-                    defer { connection.close() }
-                    try connection.confirmSelect()
-                    for (key, body, properties) in make() {
-                        try connection.publish(exchange: exchange, routingKey: key, body: body, properties: properties)
-                    }
-                    let nacked = try connection.waitForConfirms(timeout: .seconds(30))
-                    guard nacked.isEmpty else { throw AMQPTestEnvironmentError(description: "nacked \(nacked)") }
-                })
+                continuation.resume(
+                    with: Result {
+                        let connection = try AMQPConnection(configuration: portal)
+                        defer { connection.close() }
+                        try connection.confirmSelect()
+                        for (key, body, properties) in make() {
+                            try connection.publish(
+                                exchange: exchange, routingKey: key, body: body, properties: properties)
+                        }
+                        let nacked = try connection.waitForConfirms(timeout: .seconds(30))
+                        guard nacked.isEmpty else { throw AMQPTestEnvironmentError(description: "nacked \(nacked)") }
+                    })
             }
             thread.stackSize = 512 << 20
             thread.start()
         }
     }
 
-    static func registrations(_ h: PipelineHarness, _ range: Range<Int>, sponsor: SampleWorkload.Sponsor)
+    static func registrations(
+        _ h: PipelineHarness, _ range: Range<Int>, sponsor: SampleWorkload.Sponsor
+    )
         -> [(String, [UInt8], AMQPProperties)]
     {
         range.map { i in
-            ("registration.submit", h.samples.registration(i, sponsor: sponsor).body.canonicalJSON(),
-             PipelineHarness.properties("valid-\(i)"))
+            (
+                "registration.submit", h.samples.registration(i, sponsor: sponsor).body.canonicalJSON(),
+                PipelineHarness.properties("valid-\(i)")
+            )
         }
     }
 
@@ -95,9 +103,12 @@ import Testing
             #expect(copy.header("x-peduli-user-id") == "portal")
             #expect((copy.header("x-peduli-detail") ?? "").count > 0)
             #expect(copy.properties.headers?["h"] == nil && copy.properties.headers?["big"] == nil)
-            #expect(copy.properties.headers.map(AMQPWireSize.table) ?? 0 < 1_000, "the headers it could not keep are replaced")
+            #expect(
+                copy.properties.headers.map(AMQPWireSize.table) ?? 0 < 1_000,
+                "the headers it could not keep are replaced")
         }
-        let accepted = Set(h.capturedEvents.filter { $0.type == "registration.accepted" }.compactMap(\.properties.correlationId))
+        let accepted = Set(
+            h.capturedEvents.filter { $0.type == "registration.accepted" }.compactMap(\.properties.correlationId))
         #expect(accepted == Set((0..<400).map { "valid-\($0)" }))
         #expect(try h.sql("SELECT count(*) AS n FROM registrations")[0].int("n") == 400)
     }
@@ -114,8 +125,9 @@ import Testing
         headers["x-peduli-detail"] = .string("not JSON")
         let stuck = OutboxMessage(
             exchange: h.pipeline.topology.deadExchange, routingKey: "registration.submit",
-            properties: AMQPProperties(contentType: "application/json", headers: headers, deliveryMode: 2,
-                                       messageId: "stuck-1"),
+            properties: AMQPProperties(
+                contentType: "application/json", headers: headers, deliveryMode: 2,
+                messageId: "stuck-1"),
             body: Array("{".utf8))
         let db = try PostgresConnection(configuration: h.database)
         _ = try db.pipeline(OutboxMessage.enqueue([stuck]))
@@ -138,7 +150,8 @@ import Testing
     /// not held back. Before: 372,000 duplicates in 12 s and every later event blocked.
     @Test func refusedRowsBackOffAloneAndAreSetAsideAfterTheirAttempts() async throws {
         let h = try PipelineHarness { p, _ in
-            p.outboxRetry = OutboxRetryPolicy(initialDelay: .milliseconds(300), maximumDelay: .seconds(2), maxAttempts: 4)
+            p.outboxRetry = OutboxRetryPolicy(
+                initialDelay: .milliseconds(300), maximumDelay: .seconds(2), maxAttempts: 4)
         }
         defer { h.tearDown() }
         let sponsor = h.samples.sponsor(3)
@@ -147,14 +160,18 @@ import Testing
         let connection = try AMQPConnection(configuration: h.amqp)
         try connection.declareQueue(
             name: full, durable: true, arguments: ["x-max-length": .int64(0), "x-overflow": .string("reject-publish")])
-        try connection.bindQueue(name: full, exchange: h.pipeline.topology.eventsExchange, routingKey: "registration.rejected")
+        try connection.bindQueue(
+            name: full, exchange: h.pipeline.topology.eventsExchange, routingKey: "registration.rejected")
         defer {
             _ = try? connection.deleteQueue(name: full)
             connection.close()
         }
         let invalid = (0..<3).map { i in
-            ("registration.submit", h.samples.registration(100 + i, sponsor: sponsor).body
-                .setting("worker.gender", to: "X").canonicalJSON(), PipelineHarness.properties("bad-\(i)"))
+            (
+                "registration.submit",
+                h.samples.registration(100 + i, sponsor: sponsor).body
+                    .setting("worker.gender", to: "X").canonicalJSON(), PipelineHarness.properties("bad-\(i)")
+            )
         }
         try await h.withWorker {
             try await h.publish(invalid)
@@ -200,7 +217,8 @@ import Testing
         }
         let reasons = h.capturedDeadLetters.compactMap { $0.header("x-peduli-reason") }.sorted()
         #expect(reasons == ["malformed_json", "unauthorized_publisher"])
-        let unauthorized = try #require(h.capturedDeadLetters.first { $0.header("x-peduli-reason") == "unauthorized_publisher" })
+        let unauthorized = try #require(
+            h.capturedDeadLetters.first { $0.header("x-peduli-reason") == "unauthorized_publisher" })
         #expect(unauthorized.header("x-peduli-user-id") == nil, "no user_id on the original: none on the copy")
         #expect(try h.sql("SELECT count(*) AS n FROM registrations")[0].int("n") == 2)
     }
@@ -221,7 +239,9 @@ import Testing
         parked.timestamp = 1_790_000_000
         var pay = PipelineHarness.properties("nested-pay")
         pay.headers = headers
-        let messages = [("registration.submit", Array("[1]".utf8), parked), ("payment.submit", payment.body.canonicalJSON(), pay)]
+        let messages = [
+            ("registration.submit", Array("[1]".utf8), parked), ("payment.submit", payment.body.canonicalJSON(), pay),
+        ]
         try await h.withWorker {
             try await h.publish(messages)
             try await Task.sleep(for: .milliseconds(500))
@@ -273,7 +293,8 @@ import Testing
                 case .array(let errors)? = event.json?.objectValue?["errors"]
             else { return [] }
             return errors.compactMap { e in
-                guard case .string(let f)? = e.objectValue?["field"], case .string(let c)? = e.objectValue?["code"] else {
+                guard case .string(let f)? = e.objectValue?["field"], case .string(let c)? = e.objectValue?["code"]
+                else {
                     return nil
                 }
                 return "\(f):\(c)"
@@ -300,7 +321,8 @@ import Testing
         forged.headers = ["x-peduli-user-id": .string("portal")]
         let forgedProperties = forged
         try await h.withWorker {
-            try await h.publish([("registration.submit", withNull.canonicalJSON(), PipelineHarness.properties("first"))])
+            try await h.publish([("registration.submit", withNull.canonicalJSON(), PipelineHarness.properties("first"))]
+            )
             try await h.waitFor("accepted") { e, _ in e.contains { $0.type == "registration.accepted" } }
             try await h.publish([
                 ("registration.submit", base.canonicalJSON(), PipelineHarness.properties("again")),

@@ -7,14 +7,15 @@ import Testing
 
 /// The relay's batches: bounded by rows and by body bytes, oldest first, never empty while rows wait.
 @Suite struct OutboxRelayTests {
-    @Test(arguments: [
-        // (body sizes in order, row limit, byte limit, ids expected)
-        ([100, 100, 100], 500, 1_000, 3),
-        ([100, 100, 100], 2, 1_000, 2),
-        ([400, 400, 400, 400], 500, 1_000, 3),  // starts at 0, 400, 800 are below 1,000; 1,200 is not
-        ([5_000, 10, 10], 500, 1_000, 1),  // a body over the limit goes out alone
-        ([10, 5_000, 10], 500, 1_000, 2),  // ... and ends the batch it joins
-    ] as [([Int], Int, Int, Int)])
+    @Test(
+        arguments: [
+            // (body sizes in order, row limit, byte limit, ids expected)
+            ([100, 100, 100], 500, 1_000, 3),
+            ([100, 100, 100], 2, 1_000, 2),
+            ([400, 400, 400, 400], 500, 1_000, 3),  // starts at 0, 400, 800 are below 1,000; 1,200 is not
+            ([5_000, 10, 10], 500, 1_000, 1),  // a body over the limit goes out alone
+            ([10, 5_000, 10], 500, 1_000, 2),  // ... and ends the batch it joins
+        ] as [([Int], Int, Int, Int)])
     func batchesAreBoundedByRowsAndBytes(sizes: [Int], rows: Int, bytes: Int, expected: Int) throws {
         let h = try PipelineHarness()
         defer { h.tearDown() }

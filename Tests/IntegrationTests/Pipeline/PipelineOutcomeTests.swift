@@ -1,8 +1,8 @@
 import AMQPClient
 import Foundation
-import PeduliTestSupport
 import PeduliDomain
 import PeduliSamples
+import PeduliTestSupport
 import PeduliWorker
 import PostgresClient
 import Testing
@@ -74,10 +74,11 @@ import Testing
             Issue.record("no errors list")
             return
         }
-        let codes = Set(errors.compactMap { e -> String? in
-            if case .string(let c)? = e.objectValue?["code"] { return c }
-            return nil
-        })
+        let codes = Set(
+            errors.compactMap { e -> String? in
+                if case .string(let c)? = e.objectValue?["code"] { return c }
+                return nil
+            })
         #expect(codes == ["invalid_value", "unknown_occupation", "not_actively_working", "outside_programme_area"])
         #expect(errors.count == 5)
         #expect(try h.sql("SELECT count(*) AS n FROM registrations")[0].int("n") == 0)
@@ -149,8 +150,9 @@ import Testing
             let c = try AMQPConnection(configuration: worker)
             defer { c.close() }
             try c.confirmSelect()
-            try c.publish(exchange: exchange, routingKey: key, body: valid,
-                          properties: PipelineHarness.properties("p8", user: nil))
+            try c.publish(
+                exchange: exchange, routingKey: key, body: valid,
+                properties: PipelineHarness.properties("p8", user: nil))
             _ = try c.waitForConfirms(timeout: .seconds(10))
         }
         messages.removeAll()
@@ -179,14 +181,17 @@ import Testing
         let conflicting = registration.body.setting("worker.name", to: "Nama Lain")
         // The same content with other key order, white space and no schema_version is identical.
         let reordered = Array(
-            ("  " + String(decoding: registration.body.setting("schema_version", to: nil).canonicalJSON(), as: UTF8.self)
+            ("  "
+                + String(decoding: registration.body.setting("schema_version", to: nil).canonicalJSON(), as: UTF8.self)
                 + "\n").utf8)
         try await h.withWorker {
             try await h.register(registration, messageID: "m-1")
             try await h.waitFor("accepted") { e, _ in e.count == 1 }
             try await h.register(registration, messageID: "m-1")  // same message id: nothing
             try await h.publish([("registration.submit", reordered, PipelineHarness.properties("m-2"))])  // replay
-            try await h.publish([("registration.submit", conflicting.canonicalJSON(), PipelineHarness.properties("m-3"))])
+            try await h.publish([
+                ("registration.submit", conflicting.canonicalJSON(), PipelineHarness.properties("m-3"))
+            ])
             try await h.waitFor("replay and conflict") { e, d in e.count >= 2 && d.count >= 1 }
             try await Task.sleep(for: .seconds(1))
         }
@@ -216,7 +221,9 @@ import Testing
             try await h.pay(orphan, messageID: "orphan")
             try await Task.sleep(for: .milliseconds(300))
             try await h.register(registration)
-            try await h.waitFor("confirmed after retry and unknown_registration after the last retry", timeout: .seconds(40)) {
+            try await h.waitFor(
+                "confirmed after retry and unknown_registration after the last retry", timeout: .seconds(40)
+            ) {
                 e, _ in
                 e.contains { $0.type == "payment.confirmed" } && e.contains { $0.type == "payment.rejected" }
             }

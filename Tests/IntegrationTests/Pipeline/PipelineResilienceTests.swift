@@ -1,8 +1,8 @@
 import AMQPClient
 import Foundation
-import PeduliTestSupport
 import PeduliDomain
 import PeduliSamples
+import PeduliTestSupport
 import PeduliWorker
 import PostgresClient
 import Testing
@@ -56,7 +56,8 @@ import Testing
             // (a replay), and later its worker is registered again by another sponsor (already_registered).
             if i % 10 == 0 {
                 messages.append(("registration.submit", r.body.canonicalJSON(), PipelineHarness.properties("r\(i)")))
-                messages.append(("registration.submit", r.body.canonicalJSON(), PipelineHarness.properties("r\(i)-again")))
+                messages.append(
+                    ("registration.submit", r.body.canonicalJSON(), PipelineHarness.properties("r\(i)-again")))
                 let other = h.samples.registration(i, sponsor: sponsors[(i + 1) % 20])
                 let twin = other.body.setting("registration_id", to: .string(UUID().uuidString.lowercased()))
                 twins.append(("registration.submit", twin.canonicalJSON(), PipelineHarness.properties("r\(i)-twin")))
@@ -104,8 +105,10 @@ extension PipelineResilienceTests {
         try h.roster(sponsors)
         let count = 10_000
         let messages = (0..<count).map { i in
-            ("registration.submit", h.samples.registration(i, sponsor: sponsors[i % 10]).body.canonicalJSON(),
-             PipelineHarness.properties("r\(i)"))
+            (
+                "registration.submit", h.samples.registration(i, sponsor: sponsors[i % 10]).body.canonicalJSON(),
+                PipelineHarness.properties("r\(i)")
+            )
         }
         try await h.publish(messages)
         let processed = { @Sendable () throws -> Int in
@@ -169,8 +172,10 @@ extension PipelineResilienceTests {
         // Several seconds of work even for a fast worker, so the stop lands in the middle.
         let count = 10_000
         let messages = (0..<count).map { i in
-            ("registration.submit", h.samples.registration(i, sponsor: sponsors[i % 10]).body.canonicalJSON(),
-             PipelineHarness.properties("r\(i)"))
+            (
+                "registration.submit", h.samples.registration(i, sponsor: sponsors[i % 10]).body.canonicalJSON(),
+                PipelineHarness.properties("r\(i)")
+            )
         }
         try await h.publish(messages)
         let started = ContinuousClock.now

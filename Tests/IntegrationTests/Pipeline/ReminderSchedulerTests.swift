@@ -1,8 +1,8 @@
 import Foundation
-import PeduliTestSupport
 import Logging
 import PeduliDomain
 import PeduliSamples
+import PeduliTestSupport
 import PeduliWorker
 import PostgresClient
 import Testing
@@ -50,21 +50,27 @@ import Testing
             "SELECT registration_id::text AS r, kind, to_char(month, 'YYYY-MM') AS m FROM reminders_sent")
         var perRegistration: [String: [String]] = [:]
         for row in rows { perRegistration[try row.string("r"), default: []].append(try row.string("kind")) }
-        let paid = Set(registrations.enumerated().filter { $0.offset % 2 == 0 }.map {
-            $0.element.registrationID.uuidString.lowercased()
-        })
+        let paid = Set(
+            registrations.enumerated().filter { $0.offset % 2 == 0 }.map {
+                $0.element.registrationID.uuidString.lowercased()
+            })
         #expect(perRegistration.count == 20)
         for (id, kinds) in perRegistration {
             let counts = Dictionary(grouping: kinds, by: { $0 }).mapValues(\.count)
             if paid.contains(id) {
                 // Due for the first unpaid month, overdue for it and the next two, then the end.
-                #expect(counts == ["reminder.payment_due": 1, "reminder.payment_overdue": 3, "membership.ended": 1], "\(counts)")
+                #expect(
+                    counts == ["reminder.payment_due": 1, "reminder.payment_overdue": 3, "membership.ended": 1],
+                    "\(counts)")
             } else {
-                #expect(counts == ["reminder.payment_due": 1, "reminder.payment_overdue": 1, "membership.ended": 1], "\(counts)")
+                #expect(
+                    counts == ["reminder.payment_due": 1, "reminder.payment_overdue": 1, "membership.ended": 1],
+                    "\(counts)")
             }
         }
         // Each recorded reminder has exactly one event waiting in the outbox, and every registration ended.
-        let queued = try h.sql("SELECT count(*) AS n FROM outbox WHERE routing_key LIKE 'reminder.%' OR routing_key = 'membership.ended'")
+        let queued = try h.sql(
+            "SELECT count(*) AS n FROM outbox WHERE routing_key LIKE 'reminder.%' OR routing_key = 'membership.ended'")
         #expect(try queued[0].int("n") == rows.count)
         #expect(try h.sql("SELECT count(*) AS n FROM registrations WHERE ended_at IS NULL")[0].int("n") == 0)
         // A dry run afterwards finds nothing new.

@@ -37,7 +37,8 @@ import Testing
                     """, [id, registration, from, through])
             }
 
-            #expect(try Migrator(migrations: Schema.migrations, schema: schema).migrate(connection).applied == [4, 5, 6])
+            #expect(
+                try Migrator(migrations: Schema.migrations, schema: schema).migrate(connection).applied == [4, 5, 6])
             let months = try connection.query(
                 "SELECT to_char(month, 'YYYY-MM') AS m, payment_id FROM payment_months ORDER BY month")
             #expect(try months.map { try $0.string("m") } == ["2026-12", "2027-01", "2027-02", "2027-03"])

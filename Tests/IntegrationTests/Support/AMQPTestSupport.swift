@@ -1,8 +1,9 @@
 import AMQPClient
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// All AMQP integration tests hang off this suite so that they run one at a time: the fault tests
@@ -18,8 +19,9 @@ struct AMQPTestEnvironmentError: Error, CustomStringConvertible {
 enum AMQPTestEnvironment {
     static func variable(_ name: String) throws -> String {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-            throw AMQPTestEnvironmentError(description:
-                "\(name) is not set: run `scripts/services start && . .services/env` (or scripts/test) first")
+            throw AMQPTestEnvironmentError(
+                description:
+                    "\(name) is not set: run `scripts/services start && . .services/env` (or scripts/test) first")
         }
         return value
     }
@@ -28,8 +30,9 @@ enum AMQPTestEnvironment {
     static func servicesScript() throws -> String { try variable("PEDULI_TEST_SERVICES") }
 
     static func configuration(name: String = #function, heartbeatSeconds: Int = 30) throws -> AMQPConfiguration {
-        try AMQPConfiguration(url: url(), heartbeatSeconds: heartbeatSeconds, connectionName: "test \(name)",
-                              connectTimeout: .seconds(5), rpcTimeout: .seconds(20))
+        try AMQPConfiguration(
+            url: url(), heartbeatSeconds: heartbeatSeconds, connectionName: "test \(name)",
+            connectTimeout: .seconds(5), rpcTimeout: .seconds(20))
     }
 
     static func uniqueName(_ prefix: String) -> String {
@@ -52,7 +55,9 @@ enum AMQPTestEnvironment {
     /// broker behind, and Process then never notices the script's exit. Output goes to a file.
     static func startServices(_ arguments: [String]) throws -> StartedProcess {
         let script = try servicesScript()
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("amqp-services-\(UUID().uuidString).log").path
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "amqp-services-\(UUID().uuidString).log"
+        ).path
         let quoted = ([script] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let command = "exec " + quoted.joined(separator: " ") + " >'\(log)' 2>&1 </dev/null"
         var pid: pid_t = 0
@@ -75,8 +80,9 @@ enum AMQPTestEnvironment {
         let exited = (status & 0x7f) == 0
         let code = (status >> 8) & 0xff
         guard exited && code == 0 else {
-            throw AMQPTestEnvironmentError(description:
-                "services \(started.arguments) failed (wait status \(status)): \(output)")
+            throw AMQPTestEnvironmentError(
+                description:
+                    "services \(started.arguments) failed (wait status \(status)): \(output)")
         }
         return output
     }

@@ -59,7 +59,9 @@ final class WorkerProcess: @unchecked Sendable {
         while process.isRunning {
             if ContinuousClock.now >= deadline {
                 kill(process.processIdentifier, SIGKILL)
-                throw ChildProcessError(description: "peduli-worker \(process.arguments ?? []) did not exit within \(timeout); stderr:\n\(stderr)")
+                throw ChildProcessError(
+                    description:
+                        "peduli-worker \(process.arguments ?? []) did not exit within \(timeout); stderr:\n\(stderr)")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -68,7 +70,9 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     /// Runs a one-shot command to completion.
-    static func run(_ arguments: [String], environment: [String: String], timeout: Duration = .seconds(60))
+    static func run(
+        _ arguments: [String], environment: [String: String], timeout: Duration = .seconds(60)
+    )
         async throws -> (status: Int32, stdout: String, stderr: String)
     {
         let child = try WorkerProcess(arguments, environment: environment)

@@ -1,9 +1,9 @@
 import AMQPClient
 import Foundation
-import PeduliTestSupport
 import Logging
 import PeduliDomain
 import PeduliSamples
+import PeduliTestSupport
 import PeduliWorker
 import PostgresClient
 import ServiceLifecycle
@@ -46,7 +46,10 @@ final class PipelineHarness: @unchecked Sendable {
         func header(_ key: String) -> String? { properties.headers?[key]?.stringValue }
     }
 
-    init(_ name: String = #function, configure: (inout PipelineConfiguration, inout ProgrammeConfiguration) -> Void = { _, _ in })
+    init(
+        _ name: String = #function,
+        configure: (inout PipelineConfiguration, inout ProgrammeConfiguration) -> Void = { _, _ in }
+    )
         throws
     {
         let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(10)
@@ -57,7 +60,8 @@ final class PipelineHarness: @unchecked Sendable {
             let portalURL = env["PEDULI_TEST_AMQP_PORTAL_URL"]
         else {
             throw AMQPTestEnvironmentError(
-                description: "PEDULI_TEST_* are not set: run `scripts/services start && . .services/env` (or scripts/test)")
+                description:
+                    "PEDULI_TEST_* are not set: run `scripts/services start && . .services/env` (or scripts/test)")
         }
         var components = URLComponents(string: dbURL)!
         components.path = "/" + databaseName
@@ -156,15 +160,19 @@ final class PipelineHarness: @unchecked Sendable {
         }
     }
 
-    static func properties(_ messageID: String? = UUID().uuidString, user: String? = "portal",
-                           contentType: String? = "application/json", correlationID: String? = nil) -> AMQPProperties {
+    static func properties(
+        _ messageID: String? = UUID().uuidString, user: String? = "portal",
+        contentType: String? = "application/json", correlationID: String? = nil
+    ) -> AMQPProperties {
         AMQPProperties(
             contentType: contentType, deliveryMode: 2, correlationId: correlationID, messageId: messageID,
             userId: user, appId: "portal-test")
     }
 
     func register(_ r: SampleWorkload.Registration, messageID: String = UUID().uuidString) async throws {
-        try await publish([(pipeline.topology.registrationsRoutingKey, r.body.canonicalJSON(), Self.properties(messageID))])
+        try await publish([
+            (pipeline.topology.registrationsRoutingKey, r.body.canonicalJSON(), Self.properties(messageID))
+        ])
     }
 
     func pay(_ p: SampleWorkload.Payment, messageID: String = UUID().uuidString) async throws {
@@ -185,8 +193,10 @@ final class PipelineHarness: @unchecked Sendable {
             let snapshot = lock.withLock { (events, deadLetters) }
             if predicate(snapshot.0, snapshot.1) { return snapshot }
             if ContinuousClock.now >= deadline {
-                throw AMQPTestEnvironmentError(description:
-                    "timed out waiting for \(what): \(snapshot.0.count) events \(Dictionary(grouping: snapshot.0, by: \.type).mapValues(\.count)), \(snapshot.1.count) dead letters")
+                throw AMQPTestEnvironmentError(
+                    description:
+                        "timed out waiting for \(what): \(snapshot.0.count) events \(Dictionary(grouping: snapshot.0, by: \.type).mapValues(\.count)), \(snapshot.1.count) dead letters"
+                )
             }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -213,7 +223,9 @@ final class PipelineHarness: @unchecked Sendable {
                 let eventsTag = try connection.consume(queue: prefix + ".capture", noAck: false)
                 _ = try connection.consume(queue: pipeline.topology.deadLettersQueue, noAck: false)
                 while !lock.withLock({ captureStop }) {
-                    guard case .delivery(let d)? = try connection.nextEvent(timeout: .milliseconds(100)) else { continue }
+                    guard case .delivery(let d)? = try connection.nextEvent(timeout: .milliseconds(100)) else {
+                        continue
+                    }
                     let captured = Captured(routingKey: d.routingKey, properties: d.properties, body: d.body)
                     try connection.ack(deliveryTag: d.deliveryTag)
                     lock.withLock {

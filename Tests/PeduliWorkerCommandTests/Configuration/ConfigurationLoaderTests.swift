@@ -1,7 +1,7 @@
 import Foundation
+import PeduliSettings
 import Testing
 
-import PeduliSettings
 @testable import PeduliWorkerCommand
 
 @Suite("Configuration sources and precedence")
@@ -111,8 +111,14 @@ struct ConfigurationLoaderTests {
     @Test(
         "YAML is flattened to dotted keys; sequences, comma lists and null",
         arguments: [
-            ("security:\n  allowed_publishers: [portal, kiosk]\n", "security.allowed_publishers", RawValue?.some(.list(["portal", "kiosk"]))),
-            ("security:\n  allowed_publishers: portal, kiosk\n", "security.allowed_publishers", .list(["portal", "kiosk"])),
+            (
+                "security:\n  allowed_publishers: [portal, kiosk]\n", "security.allowed_publishers",
+                RawValue?.some(.list(["portal", "kiosk"]))
+            ),
+            (
+                "security:\n  allowed_publishers: portal, kiosk\n", "security.allowed_publishers",
+                .list(["portal", "kiosk"])
+            ),
             ("security:\n  allowed_publishers:\n    - portal\n", "security.allowed_publishers", .list(["portal"])),
             ("worker.prefetch: 7\n", "worker.prefetch", .scalar("7")),
             ("amqp:\n  tls:\n    verify_peer: false\n", "amqp.tls.verify_peer", .scalar("false")),
@@ -140,9 +146,11 @@ struct ConfigurationLoaderTests {
         let raw = try ConfigurationLoader(environment: [
             "PEDULI_AMQP_URL": "amqp://peduli:s3cr,etPW@broker:5672/,amqp://peduli:s3cr,etPW@broker2/"
         ]).load(configPath: nil)
-        #expect(raw.entries["amqp.url"]?.value == .list([
-            "amqp://peduli:s3cr,etPW@broker:5672/", "amqp://peduli:s3cr,etPW@broker2/",
-        ]))
+        #expect(
+            raw.entries["amqp.url"]?.value
+                == .list([
+                    "amqp://peduli:s3cr,etPW@broker:5672/", "amqp://peduli:s3cr,etPW@broker2/",
+                ]))
         let shown = Redaction.redact(key: "amqp.url", value: "amqp://peduli:s3cr,etPW@broker:5672/")
         #expect(shown == "amqp://peduli:***@broker:5672/")
     }

@@ -1,7 +1,7 @@
 import Foundation
+import PeduliSettings
 import Testing
 
-import PeduliSettings
 @testable import PeduliWorkerCommand
 
 @Suite("Example configuration file")

@@ -1,6 +1,6 @@
+import PeduliSettings
 import Testing
 
-import PeduliSettings
 @testable import PeduliWorkerCommand
 
 @Suite("Configuration redaction")
@@ -15,7 +15,10 @@ struct ConfigurationErrorTests {
             ("amqp://u:p@ss/w@rd@host/vh", "amqp://u:***@host/vh"),
             ("amqp://peduli:s3cr,etPW@broker/", "amqp://peduli:***@broker/"),
             ("amqp://a:x,y@h1/,amqp://b:z,w@h2/", "amqp://a:***@h1/,amqp://b:***@h2/"),
-            ("postgresql://u:pw@h1:5432,h2:5432/db?sslmode=require", "postgresql://u:***@h1:5432,h2:5432/db?sslmode=require"),
+            (
+                "postgresql://u:pw@h1:5432,h2:5432/db?sslmode=require",
+                "postgresql://u:***@h1:5432,h2:5432/db?sslmode=require"
+            ),
             ("postgresql://u@h/db?password=pw&sslmode=require", "postgresql://u@h/db?password=***&sslmode=require"),
             ("host=db user=worker password=s3cr3t dbname=peduli", "host=db user=worker password=*** dbname=peduli"),
             ("host=db password = 'a b\\' c' dbname=peduli", "host=db password=*** dbname=peduli"),
@@ -36,8 +39,11 @@ struct ConfigurationErrorTests {
     @Test("an error's description never holds the redacted secret")
     func description() {
         let error = ConfigurationError(
-            code: "invalid_value", key: "amqp.url", value: Redaction.redact(key: "amqp.url", value: "ftp://u:topsecret@h"),
+            code: "invalid_value", key: "amqp.url",
+            value: Redaction.redact(key: "amqp.url", value: "ftp://u:topsecret@h"),
             expected: "an amqp:// URL", origin: .environment(name: "PEDULI_AMQP_URL"))
-        #expect(error.description == "amqp.url = \"ftp://u:***@h\" (from environment PEDULI_AMQP_URL): expected an amqp:// URL")
+        #expect(
+            error.description
+                == "amqp.url = \"ftp://u:***@h\" (from environment PEDULI_AMQP_URL): expected an amqp:// URL")
     }
 }

@@ -46,25 +46,33 @@ struct WiringTests {
             "database.connect_timeout_seconds": "\(c.database.connectTimeoutSeconds)",
             "database.statement_timeout_ms": "\(c.database.statementTimeoutMilliseconds)",
             "worker.prefetch": "\(c.worker.prefetch)", "worker.database_threads": "\(c.worker.databaseThreads)",
-            "worker.batch_size": "\(c.worker.batchSize)", "worker.batch_max_wait_ms": "\(c.worker.batchMaxWaitMilliseconds)",
-            "worker.drain_seconds": "\(c.worker.drainSeconds)", "worker.max_message_bytes": "\(c.worker.maxMessageBytes)",
-            "worker.startup_wait_seconds": "\(c.worker.startupWaitSeconds)", "worker.log_level": c.worker.logLevel.rawValue,
+            "worker.batch_size": "\(c.worker.batchSize)",
+            "worker.batch_max_wait_ms": "\(c.worker.batchMaxWaitMilliseconds)",
+            "worker.drain_seconds": "\(c.worker.drainSeconds)",
+            "worker.max_message_bytes": "\(c.worker.maxMessageBytes)",
+            "worker.startup_wait_seconds": "\(c.worker.startupWaitSeconds)",
+            "worker.log_level": c.worker.logLevel.rawValue,
             "metrics.listen": c.metrics.host.map { "\($0):\(c.metrics.port)" } ?? "",
             "security.allowed_publishers": c.security.allowedPublishers.joined(separator: ","),
             "roster.enforce": "\(c.rules.rosterEnforce)", "rules.nik_consistency": c.rules.nikConsistency.rawValue,
             "rules.allow_pppk": "\(c.rules.allowPPPK)", "rules.grace_months": "\(c.rules.graceMonths)",
-            "rules.due_day_of_month": "\(c.rules.dueDayOfMonth)", "rules.due_reminder_days": "\(c.rules.dueReminderDays)",
-            "rules.first_payment_days": "\(c.rules.firstPaymentDays)", "rules.age_max_months": "\(c.rules.ageMaxMonths)",
-            "rules.age_min_years": "\(c.rules.ageMinYears)", "rules.max_clock_skew_seconds": "\(c.rules.maxClockSkewSeconds)",
+            "rules.due_day_of_month": "\(c.rules.dueDayOfMonth)",
+            "rules.due_reminder_days": "\(c.rules.dueReminderDays)",
+            "rules.first_payment_days": "\(c.rules.firstPaymentDays)",
+            "rules.age_max_months": "\(c.rules.ageMaxMonths)",
+            "rules.age_min_years": "\(c.rules.ageMinYears)",
+            "rules.max_clock_skew_seconds": "\(c.rules.maxClockSkewSeconds)",
             "rules.payment_months": c.rules.paymentMonths.map(String.init).joined(separator: ","),
             "rules.rates": c.rules.rates.map(\.description).joined(separator: ","),
             "report.baseline_informal_workers": "\(c.rules.baselineInformalWorkers)",
             "report.baseline_covered": "\(c.rules.baselineCovered)",
             "scheduler.interval_seconds": "\(c.scheduler.intervalSeconds)",
             "catalogues.directory": c.rules.cataloguesDirectory ?? "",
-            "topology.inbound_exchange": c.topology.inboundExchange, "topology.registrations_queue": c.topology.registrationsQueue,
+            "topology.inbound_exchange": c.topology.inboundExchange,
+            "topology.registrations_queue": c.topology.registrationsQueue,
             "topology.registrations_routing_key": c.topology.registrationsRoutingKey,
-            "topology.payments_queue": c.topology.paymentsQueue, "topology.payments_routing_key": c.topology.paymentsRoutingKey,
+            "topology.payments_queue": c.topology.paymentsQueue,
+            "topology.payments_routing_key": c.topology.paymentsRoutingKey,
             "topology.events_exchange": c.topology.eventsExchange, "topology.dead_exchange": c.topology.deadExchange,
             "topology.dead_queue": c.topology.deadQueue, "topology.retry_queue_prefix": c.topology.retryQueuePrefix,
             "topology.retry_delays": c.topology.retryDelays.map(text).joined(separator: ","),
@@ -76,16 +84,21 @@ struct WiringTests {
     static func written(_ p: PipelineConfiguration) -> [String: String] {
         [
             "worker.prefetch": "\(p.prefetch)", "worker.batch_size": "\(p.batchSize)",
-            "worker.batch_max_wait_ms": String(p.batchMaxWait.components.seconds * 1000 + p.batchMaxWait.components.attoseconds / 1_000_000_000_000_000),
+            "worker.batch_max_wait_ms": String(
+                p.batchMaxWait.components.seconds * 1000 + p.batchMaxWait.components.attoseconds / 1_000_000_000_000_000
+            ),
             "worker.database_threads": "\(p.databaseThreads)", "worker.drain_seconds": seconds(p.drain),
             "worker.max_message_bytes": "\(p.maxMessageBytes)",
             "security.allowed_publishers": p.allowedPublishers.sorted().joined(separator: ","),
             "scheduler.interval_seconds": seconds(p.schedulerInterval),
-            "topology.inbound_exchange": p.topology.inboundExchange, "topology.registrations_queue": p.topology.registrationsQueue,
+            "topology.inbound_exchange": p.topology.inboundExchange,
+            "topology.registrations_queue": p.topology.registrationsQueue,
             "topology.registrations_routing_key": p.topology.registrationsRoutingKey,
-            "topology.payments_queue": p.topology.paymentsQueue, "topology.payments_routing_key": p.topology.paymentsRoutingKey,
+            "topology.payments_queue": p.topology.paymentsQueue,
+            "topology.payments_routing_key": p.topology.paymentsRoutingKey,
             "topology.events_exchange": p.topology.eventsExchange, "topology.dead_exchange": p.topology.deadExchange,
-            "topology.dead_queue": p.topology.deadLettersQueue, "topology.retry_queue_prefix": p.topology.retryQueuePrefix,
+            "topology.dead_queue": p.topology.deadLettersQueue,
+            "topology.retry_queue_prefix": p.topology.retryQueuePrefix,
             "topology.retry_delays": p.topology.retryDelays.map(text).joined(separator: ","),
             "topology.delivery_limit": "\(p.topology.deliveryLimit)",
         ]
@@ -100,7 +113,8 @@ struct WiringTests {
             "rules.first_payment_days": "\(p.firstPaymentDays)", "rules.age_max_months": "\(p.maximumAgeMonths)",
             "rules.age_min_years": "\(p.minimumAgeYears)", "rules.max_clock_skew_seconds": "\(Int(p.clockSkewSeconds))",
             "rules.payment_months": p.allowedPaymentMonths.sorted().map(String.init).joined(separator: ","),
-            "rules.rates": p.contributionRates.rates.map { "\($0.effectiveFrom):\($0.monthlyAmount)" }.joined(separator: ","),
+            "rules.rates": p.contributionRates.rates.map { "\($0.effectiveFrom):\($0.monthlyAmount)" }.joined(
+                separator: ","),
             "report.baseline_informal_workers": "\(p.baselineInformalWorkers)",
             "report.baseline_covered": "\(p.baselineCoveredWorkers)",
         ]
@@ -146,8 +160,10 @@ struct WiringTests {
     static func outOfRange() -> [OutOfRange] {
         let setters: [(String, @Sendable (inout ProgrammeConfiguration, Int) -> Void)] = [
             ("rules.grace_months", { $0.graceMonths = $1 }), ("rules.due_day_of_month", { $0.dueDayOfMonth = $1 }),
-            ("rules.due_reminder_days", { $0.dueReminderDays = $1 }), ("rules.first_payment_days", { $0.firstPaymentDays = $1 }),
-            ("rules.age_max_months", { $0.maximumAgeMonths = $1 }), ("rules.age_min_years", { $0.minimumAgeYears = $1 }),
+            ("rules.due_reminder_days", { $0.dueReminderDays = $1 }),
+            ("rules.first_payment_days", { $0.firstPaymentDays = $1 }),
+            ("rules.age_max_months", { $0.maximumAgeMonths = $1 }),
+            ("rules.age_min_years", { $0.minimumAgeYears = $1 }),
             ("rules.max_clock_skew_seconds", { $0.clockSkewSeconds = TimeInterval($1) }),
             ("report.baseline_informal_workers", { $0.baselineInformalWorkers = $1 }),
             ("report.baseline_covered", { $0.baselineCoveredWorkers = $1 }),
@@ -158,11 +174,15 @@ struct WiringTests {
         }
     }
 
-    @Test("a value out of range is the same error from the reader and from the domain's validation", arguments: outOfRange())
+    @Test(
+        "a value out of range is the same error from the reader and from the domain's validation",
+        arguments: outOfRange())
     func sameErrorEverywhere(_ input: OutOfRange) throws {
         let environment = ConfigurationKeys[input.key].environmentName
         var fromReader: ConfigurationError?
-        do { _ = try Self.load([environment: String(input.value)]) } catch { fromReader = error.errors.first { $0.key == input.key } }
+        do { _ = try Self.load([environment: String(input.value)]) } catch {
+            fromReader = error.errors.first { $0.key == input.key }
+        }
         var programme = ProgrammeConfiguration()
         input.set(&programme, input.value)
         var fromDomain: ConfigurationError?

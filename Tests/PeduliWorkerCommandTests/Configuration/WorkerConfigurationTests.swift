@@ -1,8 +1,8 @@
 import Foundation
 import Logging
+import PeduliSettings
 import Testing
 
-import PeduliSettings
 @testable import PeduliWorkerCommand
 
 @Suite("Configuration validation and errors")
@@ -12,7 +12,9 @@ struct WorkerConfigurationTests {
         "PEDULI_DATABASE_URL": "postgresql://worker:pw0rd@db:5432/peduli",
     ]
 
-    func load(yaml: String? = nil, environment: [String: String] = [:], requiring: WorkerConfiguration.Requirements = .all)
+    func load(
+        yaml: String? = nil, environment: [String: String] = [:], requiring: WorkerConfiguration.Requirements = .all
+    )
         throws -> WorkerConfiguration
     {
         let directory = try TemporaryDirectory()
@@ -42,19 +44,20 @@ struct WorkerConfigurationTests {
 
     @Test("a full file is typed into the settings")
     func typedFromFile() throws {
-        let configuration = try load(yaml: """
-            worker: {prefetch: 200, batch_size: 100, batch_max_wait_ms: 20, drain_seconds: 15, log_level: debug}
-            metrics: {listen: "[::1]:9100"}
-            security: {allowed_publishers: [portal]}
-            roster: {enforce: false}
-            rules:
-              nik_consistency: warn
-              allow_pppk: no
-              rates: ["2019-12-02:16800", "2027-01-01:20000"]
-              payment_months: [12, 1, 3]
-            topology: {retry_delays: [5s, 30s], delivery_limit: 3, dead_queue: parked}
-            catalogues: {directory: /srv/catalogues}
-            """)
+        let configuration = try load(
+            yaml: """
+                worker: {prefetch: 200, batch_size: 100, batch_max_wait_ms: 20, drain_seconds: 15, log_level: debug}
+                metrics: {listen: "[::1]:9100"}
+                security: {allowed_publishers: [portal]}
+                roster: {enforce: false}
+                rules:
+                  nik_consistency: warn
+                  allow_pppk: no
+                  rates: ["2019-12-02:16800", "2027-01-01:20000"]
+                  payment_months: [12, 1, 3]
+                topology: {retry_delays: [5s, 30s], delivery_limit: 3, dead_queue: parked}
+                catalogues: {directory: /srv/catalogues}
+                """)
         #expect(configuration.worker.prefetch == 200 && configuration.worker.batchSize == 100)
         #expect(configuration.worker.logLevel == .debug)
         #expect(configuration.metrics.host == "::1" && configuration.metrics.port == 9100)
@@ -95,10 +98,14 @@ struct WorkerConfigurationTests {
         arguments: [
             BadInput(
                 yaml: nil, environment: ["PEDULI_WORKER_PREFETCH": "abc"], code: "invalid_value",
-                message: "worker.prefetch = \"abc\" (from environment PEDULI_WORKER_PREFETCH): expected an integer from 1 to 65535"),
+                message:
+                    "worker.prefetch = \"abc\" (from environment PEDULI_WORKER_PREFETCH): expected an integer from 1 to 65535"
+            ),
             BadInput(
                 yaml: nil, environment: ["PEDULI_WORKER_PREFETCH": "0"], code: "invalid_value",
-                message: "worker.prefetch = \"0\" (from environment PEDULI_WORKER_PREFETCH): expected an integer from 1 to 65535"),
+                message:
+                    "worker.prefetch = \"0\" (from environment PEDULI_WORKER_PREFETCH): expected an integer from 1 to 65535"
+            ),
             BadInput(
                 yaml: "worker:\n  prefetc: 5\n", environment: [:], code: "unknown_key",
                 message: "unknown key 'worker.prefetc' (from CONFIG:2): did you mean 'worker.prefetch'?"),
@@ -107,31 +114,46 @@ struct WorkerConfigurationTests {
                 message: "unknown key 'amqp.prefetch' (from CONFIG:2): did you mean 'worker.prefetch'?"),
             BadInput(
                 yaml: "colour: blue\n", environment: [:], code: "unknown_key",
-                message: "unknown key 'colour' (from CONFIG:1): not a configuration key (see config/peduli-worker.example.yaml)"),
+                message:
+                    "unknown key 'colour' (from CONFIG:1): not a configuration key (see config/peduli-worker.example.yaml)"
+            ),
             BadInput(
                 yaml: "rules:\n  nik_consistency: maybe\n", environment: [:], code: "invalid_value",
                 message: "rules.nik_consistency = \"maybe\" (from CONFIG:2): expected one of reject, warn"),
             BadInput(
                 yaml: nil, environment: ["PEDULI_ROSTER_ENFORCE": "perhaps"], code: "invalid_value",
-                message: "roster.enforce = \"perhaps\" (from environment PEDULI_ROSTER_ENFORCE): expected true or false"),
+                message: "roster.enforce = \"perhaps\" (from environment PEDULI_ROSTER_ENFORCE): expected true or false"
+            ),
             BadInput(
                 yaml: nil, environment: ["PEDULI_TOPOLOGY_RETRY_DELAYS": "10s,5x"], code: "invalid_value",
-                message: "topology.retry_delays = \"5x\" (from environment PEDULI_TOPOLOGY_RETRY_DELAYS): expected a delay such as 500ms, 10s, 1m or 1h (at most 24h)"),
+                message:
+                    "topology.retry_delays = \"5x\" (from environment PEDULI_TOPOLOGY_RETRY_DELAYS): expected a delay such as 500ms, 10s, 1m or 1h (at most 24h)"
+            ),
             BadInput(
                 yaml: nil, environment: ["PEDULI_TOPOLOGY_RETRY_DELAYS": "1m,10s"], code: "invalid_value",
-                message: "topology.retry_delays = \"1m,10s\" (from environment PEDULI_TOPOLOGY_RETRY_DELAYS): expected increasing delays"),
+                message:
+                    "topology.retry_delays = \"1m,10s\" (from environment PEDULI_TOPOLOGY_RETRY_DELAYS): expected increasing delays"
+            ),
             BadInput(
                 yaml: nil, environment: ["PEDULI_RULES_RATES": "2019-02-30:16800"], code: "invalid_value",
-                message: "rules.rates = \"2019-02-30:16800\" (from environment PEDULI_RULES_RATES): expected EFFECTIVE-DATE:AMOUNT such as 2019-12-02:16800 (a real date, a positive whole rupiah amount)"),
+                message:
+                    "rules.rates = \"2019-02-30:16800\" (from environment PEDULI_RULES_RATES): expected EFFECTIVE-DATE:AMOUNT such as 2019-12-02:16800 (a real date, a positive whole rupiah amount)"
+            ),
             BadInput(
                 yaml: nil, environment: ["PEDULI_METRICS_LISTEN": "9464"], code: "invalid_value",
-                message: "metrics.listen = \"9464\" (from environment PEDULI_METRICS_LISTEN): expected host:port such as 127.0.0.1:9464 or [::1]:9464, or empty to turn it off"),
+                message:
+                    "metrics.listen = \"9464\" (from environment PEDULI_METRICS_LISTEN): expected host:port such as 127.0.0.1:9464 or [::1]:9464, or empty to turn it off"
+            ),
             BadInput(
                 yaml: nil, environment: ["PEDULI_WORKER_BATCH_SIZE": "500"], code: "invalid_value",
-                message: "worker.batch_size = \"500\" (from environment PEDULI_WORKER_BATCH_SIZE): expected at most worker.prefetch (400), or a batch can never fill"),
+                message:
+                    "worker.batch_size = \"500\" (from environment PEDULI_WORKER_BATCH_SIZE): expected at most worker.prefetch (400), or a batch can never fill"
+            ),
             BadInput(
                 yaml: nil, environment: ["PEDULI_AMQP_URL": "http://worker:s3cr3t@broker/"], code: "invalid_value",
-                message: "amqp.url = \"http://worker:***@broker/\" (from environment PEDULI_AMQP_URL): expected an amqp:// or amqps:// URL"),
+                message:
+                    "amqp.url = \"http://worker:***@broker/\" (from environment PEDULI_AMQP_URL): expected an amqp:// or amqps:// URL"
+            ),
             BadInput(
                 yaml: "worker:\n  prefetch: [1, 2]\n", environment: [:], code: "wrong_shape",
                 message: "worker.prefetch (from CONFIG:2): a single value, not a list or mapping"),
@@ -171,8 +193,9 @@ struct WorkerConfigurationTests {
             Issue.record("expected errors")
         } catch {
             let error = try #require(error as? ConfigurationErrors)
-            #expect(Set(error.errors.map { $0.key ?? "" })
-                == ["worker.prefetch", "worker.drain_seconds", "rules.grace_months", "database.url"])
+            #expect(
+                Set(error.errors.map { $0.key ?? "" })
+                    == ["worker.prefetch", "worker.drain_seconds", "rules.grace_months", "database.url"])
             #expect(error.description.hasPrefix("configuration errors (4):\n  - "))
         }
     }

@@ -9,13 +9,22 @@ struct CSVReaderTests {
         arguments: [
             ("a,b\n1,2\n", [CSVRecord(line: 1, fields: ["a", "b"]), CSVRecord(line: 2, fields: ["1", "2"])]),
             ("a,b\r\n1,2", [CSVRecord(line: 1, fields: ["a", "b"]), CSVRecord(line: 2, fields: ["1", "2"])]),
-            ("\u{FEFF}a,b\n\n\n1,2\n", [CSVRecord(line: 1, fields: ["a", "b"]), CSVRecord(line: 4, fields: ["1", "2"])]),
+            (
+                "\u{FEFF}a,b\n\n\n1,2\n",
+                [CSVRecord(line: 1, fields: ["a", "b"]), CSVRecord(line: 4, fields: ["1", "2"])]
+            ),
             ("a\n\"x,y\"\n", [CSVRecord(line: 1, fields: ["a"]), CSVRecord(line: 2, fields: ["x,y"])]),
-            ("a\n\"say \"\"hi\"\"\"\n", [CSVRecord(line: 1, fields: ["a"]), CSVRecord(line: 2, fields: ["say \"hi\""])]),
-            ("a,b\n\"multi\nline\",2\n3,4\n", [
-                CSVRecord(line: 1, fields: ["a", "b"]), CSVRecord(line: 2, fields: ["multi\nline", "2"]),
-                CSVRecord(line: 4, fields: ["3", "4"]),
-            ]),
+            (
+                "a\n\"say \"\"hi\"\"\"\n",
+                [CSVRecord(line: 1, fields: ["a"]), CSVRecord(line: 2, fields: ["say \"hi\""])]
+            ),
+            (
+                "a,b\n\"multi\nline\",2\n3,4\n",
+                [
+                    CSVRecord(line: 1, fields: ["a", "b"]), CSVRecord(line: 2, fields: ["multi\nline", "2"]),
+                    CSVRecord(line: 4, fields: ["3", "4"]),
+                ]
+            ),
             ("a,b\n,\n", [CSVRecord(line: 1, fields: ["a", "b"]), CSVRecord(line: 2, fields: ["", ""])]),
             ("", []),
         ])

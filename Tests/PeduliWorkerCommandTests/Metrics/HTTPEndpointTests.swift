@@ -7,7 +7,7 @@ import Testing
 @testable import PeduliWorkerCommand
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A blocking loopback client: sends bytes, then reads until the server closes (or a timeout).
@@ -21,12 +21,16 @@ enum LoopbackClient {
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { return nil }
         var tv = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        if !bytes.isEmpty { _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+        if !bytes.isEmpty {
+            _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
         if closeAfterSend { return "" }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -45,11 +49,14 @@ enum LoopbackClient {
 
 @Suite("Metrics HTTP: endpoint over loopback", .serialized)
 struct HTTPEndpointTests {
-    func makeEndpoint(limits: HTTPEndpoint.Limits = .init()) throws -> (HTTPEndpoint, HealthState, PrometheusCollectorRegistry) {
+    func makeEndpoint(
+        limits: HTTPEndpoint.Limits = .init()
+    ) throws -> (HTTPEndpoint, HealthState, PrometheusCollectorRegistry) {
         let registry = PrometheusCollectorRegistry()
         let health = HealthState()
         let endpoint = try HTTPEndpoint(
-            host: "127.0.0.1", port: 0, limits: limits, handler: MetricsRoutes.handler(registry: registry, health: health))
+            host: "127.0.0.1", port: 0, limits: limits,
+            handler: MetricsRoutes.handler(registry: registry, health: health))
         endpoint.start()
         return (endpoint, health, registry)
     }
@@ -57,7 +64,8 @@ struct HTTPEndpointTests {
     @Test("/metrics, /healthz, /readyz (503 then 200), 404, 405 and HEAD")
     func routes() async throws {
         let (endpoint, health, registry) = try makeEndpoint()
-        PrometheusMetricsFactory(registry: registry).makeCounter(label: "peduli_test_total", dimensions: []).increment(by: 3)
+        PrometheusMetricsFactory(registry: registry).makeCounter(label: "peduli_test_total", dimensions: []).increment(
+            by: 3)
 
         let metrics = try #require(LoopbackClient.get("/metrics", port: endpoint.port))
         #expect(metrics.hasPrefix("HTTP/1.1 200 OK\r\n"))
@@ -86,17 +94,22 @@ struct HTTPEndpointTests {
 
     @Test("garbage, oversized, truncated and silent clients get an answer or are dropped; the endpoint keeps serving")
     func survivesGarbage() async throws {
-        let (endpoint, _, _) = try makeEndpoint(limits: .init(maxRequestBytes: 1024, requestTimeout: .milliseconds(300)))
+        let (endpoint, _, _) = try makeEndpoint(
+            limits: .init(maxRequestBytes: 1024, requestTimeout: .milliseconds(300)))
         let garbage = try #require(LoopbackClient.exchange(port: endpoint.port, send: [0xFF, 0x00, 0x0A, 0x0A, 0x13]))
         #expect(garbage.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
         var random = SystemRandomNumberGenerator()
         for _ in 0..<20 {
-            let bytes = (0..<Int.random(in: 1...600, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            let bytes = (0..<Int.random(in: 1...600, using: &random)).map { _ in
+                UInt8.random(in: 0...255, using: &random)
+            }
             _ = LoopbackClient.exchange(port: endpoint.port, send: bytes + [0x0A, 0x0A])
         }
-        let oversized = try #require(LoopbackClient.exchange(port: endpoint.port, send: Array(repeating: UInt8(ascii: "A"), count: 4000)))
+        let oversized = try #require(
+            LoopbackClient.exchange(port: endpoint.port, send: Array(repeating: UInt8(ascii: "A"), count: 4000)))
         #expect(oversized.hasPrefix("HTTP/1.1 431 "))
-        let silent = try #require(LoopbackClient.exchange(port: endpoint.port, send: Array("GET /metrics HTTP/1.1\r\n".utf8)))
+        let silent = try #require(
+            LoopbackClient.exchange(port: endpoint.port, send: Array("GET /metrics HTTP/1.1\r\n".utf8)))
         #expect(silent.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))
         _ = LoopbackClient.exchange(port: endpoint.port, send: Array("GET /met".utf8), closeAfterSend: true)
         _ = LoopbackClient.exchange(port: endpoint.port, send: [], closeAfterSend: true)

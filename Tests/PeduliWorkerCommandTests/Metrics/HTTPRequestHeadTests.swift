@@ -30,14 +30,19 @@ struct HTTPRequestHeadTests {
     @Test("bytes that are not UTF-8 get an answer, not a crash")
     func binary() {
         #expect(HTTPRequestHead.parse([0xFF, 0xFE, 0x0A, 0x0A]) == .invalid(status: 400))
-        #expect(HTTPRequestHead.parse([0x47, 0x45, 0x54, 0x20, 0x2F, 0xC3, 0x28, 0x20] + Array("HTTP/1.1\n\n".utf8)) == .invalid(status: 400))
+        #expect(
+            HTTPRequestHead.parse([0x47, 0x45, 0x54, 0x20, 0x2F, 0xC3, 0x28, 0x20] + Array("HTTP/1.1\n\n".utf8))
+                == .invalid(status: 400))
     }
 
     @Test("a response announces its length and closes; HEAD leaves out the body")
     func serialization() {
         let response = HTTPResponse(status: 503, body: "not ready\n")
         let text = String(decoding: response.serialized(includeBody: true), as: UTF8.self)
-        #expect(text == "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 10\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nnot ready\n")
+        #expect(
+            text
+                == "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 10\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nnot ready\n"
+        )
         let head = String(decoding: response.serialized(includeBody: false), as: UTF8.self)
         #expect(head.hasSuffix("Content-Length: 10\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"))
     }

@@ -1,13 +1,13 @@
 import Foundation
 import Logging
-import Synchronization
 import PeduliTestSupport
+import Synchronization
 import Testing
 
 @testable import PeduliWorkerCommand
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Operations: SystemdNotifier")

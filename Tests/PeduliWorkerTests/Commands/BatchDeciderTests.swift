@@ -41,7 +41,9 @@ struct BatchDeciderTests {
     }
 
     static func paymentCommand(attempt: Int? = nil) -> InboundCommand {
-        let headers: AMQPTable? = attempt.map { ["x-peduli-attempt": .int32(Int32($0)), "x-peduli-user-id": .string("portal")] }
+        let headers: AMQPTable? = attempt.map {
+            ["x-peduli-attempt": .int32(Int32($0)), "x-peduli-user-id": .string("portal")]
+        }
         return command(payment.body, .payment, user: attempt == nil ? "portal" : "peduli-worker", headers: headers)
     }
 
@@ -54,8 +56,9 @@ struct BatchDeciderTests {
     }
 
     static var acceptedState: RegistrationState {
-        RegistrationState(status: .accepted, submittedAt: now.addingTimeInterval(-86_400 * 10),
-                          acceptedAt: now.addingTimeInterval(-86_400 * 10), birthDate: worker.birthDate, paidThrough: nil)
+        RegistrationState(
+            status: .accepted, submittedAt: now.addingTimeInterval(-86_400 * 10),
+            acceptedAt: now.addingTimeInterval(-86_400 * 10), birthDate: worker.birthDate, paidThrough: nil)
     }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -71,81 +74,114 @@ struct BatchDeciderTests {
     }
 
     static let cases: [Case] = [
-        Case(name: "accepted", facts: facts(), commands: [registration()], outcomes: ["accepted"],
-             outbox: ["registration.accepted"]),
-        Case(name: "unknown sponsor", facts: facts { $0.sponsors = [:] }, commands: [registration()],
-             outcomes: ["rejected:unknown_sponsor"], outbox: ["registration.rejected"]),
-        Case(name: "inactive sponsor", facts: facts { $0.sponsors[sponsor.nip] = .inactive }, commands: [registration()],
-             outcomes: ["rejected:inactive_sponsor"], outbox: ["registration.rejected"]),
-        Case(name: "covered by another scheme", facts: facts { $0.coveredNIKs = [worker.nik] },
-             commands: [registration()], outcomes: ["rejected:covered_by_other_scheme"],
-             outbox: ["registration.rejected"]),
-        Case(name: "the NIK has an open registration",
-             facts: facts {
-                 $0.openByNIK[worker.nik] = [OpenRegistration(id: UUID(), acceptedAt: now.addingTimeInterval(-86_400),
-                                                              paidThrough: nil)]
-             },
-             commands: [registration()], outcomes: ["rejected:already_registered"], outbox: ["registration.rejected"]),
-        Case(name: "a lapsed registration does not block a new one",
-             facts: facts {
-                 $0.openByNIK[worker.nik] = [OpenRegistration(id: UUID(), acceptedAt: now.addingTimeInterval(-86_400 * 400),
-                                                              paidThrough: nil)]
-             },
-             commands: [registration()], outcomes: ["accepted"], outbox: ["registration.accepted"]),
-        Case(name: "two registrations of one NIK in one batch",
-             facts: facts(),
-             commands: [registration(), command(worker.body.setting("registration_id", to: .string(UUID().uuidString)))],
-             outcomes: ["accepted", "rejected:already_registered"],
-             outbox: ["registration.accepted", "registration.rejected"]),
-        Case(name: "a resend in the same batch is replayed", facts: facts(), commands: [registration(), registration()],
-             outcomes: ["accepted", "replayed"], outbox: ["registration.accepted", "registration.accepted"]),
-        Case(name: "other content under the same registration_id in one batch is parked", facts: facts(),
-             commands: [registration(), command(worker.body.setting("worker.name", to: "Lain Orang"))],
-             outcomes: ["accepted", "parked:conflicting_duplicate"], outbox: ["registration.accepted", "dead"]),
-        Case(name: "decided before with the same content: replayed",
-             facts: facts { f in
-                 let key = CommandKey(kind: .registration, key: worker.registrationID.canonicalString)
-                 f.outcomes[key] = StoredOutcome(eventType: "registration.accepted", eventBody: #"{"a":1}"#, identity: nil)
-                 f.sameContent[ContentProbe(command: key, identity: identity(worker.body))] = true
-             },
-             commands: [registration()], outcomes: ["replayed"], outbox: ["registration.accepted"]),
-        Case(name: "decided before with other content: parked",
-             facts: facts { f in
-                 let key = CommandKey(kind: .registration, key: worker.registrationID.canonicalString)
-                 f.outcomes[key] = StoredOutcome(eventType: "registration.accepted", eventBody: "{}", identity: nil)
-                 f.sameContent[ContentProbe(command: key, identity: identity(worker.body))] = false
-             },
-             commands: [registration()], outcomes: ["parked:conflicting_duplicate"], outbox: ["dead"]),
-        Case(name: "a message settled before is a no-op",
-             facts: facts { $0.processed = [InboxKey(messageID: "m-seen", attempt: 0)] },
-             commands: [registration(id: "m-seen")], outcomes: [], duplicates: 1, outbox: []),
-        Case(name: "the same message twice in a batch settles once", facts: facts(),
-             commands: [registration(id: "m-twice"), registration(2, id: "m-twice")], outcomes: ["accepted"],
-             duplicates: 1, outbox: ["registration.accepted"]),
-        Case(name: "junk under a portal's id claims nothing", facts: facts(),
-             commands: [command(.null, id: "portal-42", raw: Array("{oops".utf8)), registration(id: "portal-42")],
-             outcomes: ["parked:malformed_json", "accepted"], outbox: ["dead", "registration.accepted"]),
-        Case(name: "a body that is not an object", facts: facts(), commands: [command(.array([]))],
-             outcomes: ["parked:malformed_json"], outbox: ["dead"]),
-        Case(name: "no message id", facts: facts(), commands: [command(worker.body, id: "")],
-             outcomes: ["parked:missing_message_id"], outbox: ["dead"]),
-        Case(name: "payment confirmed", facts: facts { $0.registrations[worker.registrationID] = acceptedState },
-             commands: [paymentCommand()], outcomes: ["confirmed"], outbox: ["payment.confirmed"]),
-        Case(name: "payment for an unknown registration waits", facts: facts(), commands: [paymentCommand()],
-             outcomes: ["retry_scheduled:unknown_registration"], outbox: ["retry"]),
-        Case(name: "payment for an unknown registration on the last attempt", facts: facts(),
-             commands: [paymentCommand(attempt: 4)], outcomes: ["rejected:unknown_registration"],
-             outbox: ["payment.rejected"]),
-        Case(name: "payment for a rejected registration",
-             facts: facts { $0.registrations[worker.registrationID] = BatchFacts.rejectedRegistration },
-             commands: [paymentCommand()], outcomes: ["rejected:registration_not_accepted"],
-             outbox: ["payment.rejected"]),
-        Case(name: "payment by a payer not on the roster",
-             facts: facts { $0.registrations[worker.registrationID] = acceptedState; $0.sponsors = [:] },
-             commands: [paymentCommand()], outcomes: ["rejected:unknown_sponsor"], outbox: ["payment.rejected"]),
-        Case(name: "a registration and its payment in one batch", facts: facts(),
-             commands: [registration(), paymentCommand()], outcomes: ["accepted", "confirmed"],
-             outbox: ["registration.accepted", "payment.confirmed"]),
+        Case(
+            name: "accepted", facts: facts(), commands: [registration()], outcomes: ["accepted"],
+            outbox: ["registration.accepted"]),
+        Case(
+            name: "unknown sponsor", facts: facts { $0.sponsors = [:] }, commands: [registration()],
+            outcomes: ["rejected:unknown_sponsor"], outbox: ["registration.rejected"]),
+        Case(
+            name: "inactive sponsor", facts: facts { $0.sponsors[sponsor.nip] = .inactive }, commands: [registration()],
+            outcomes: ["rejected:inactive_sponsor"], outbox: ["registration.rejected"]),
+        Case(
+            name: "covered by another scheme", facts: facts { $0.coveredNIKs = [worker.nik] },
+            commands: [registration()], outcomes: ["rejected:covered_by_other_scheme"],
+            outbox: ["registration.rejected"]),
+        Case(
+            name: "the NIK has an open registration",
+            facts: facts {
+                $0.openByNIK[worker.nik] = [
+                    OpenRegistration(
+                        id: UUID(), acceptedAt: now.addingTimeInterval(-86_400),
+                        paidThrough: nil)
+                ]
+            },
+            commands: [registration()], outcomes: ["rejected:already_registered"], outbox: ["registration.rejected"]),
+        Case(
+            name: "a lapsed registration does not block a new one",
+            facts: facts {
+                $0.openByNIK[worker.nik] = [
+                    OpenRegistration(
+                        id: UUID(), acceptedAt: now.addingTimeInterval(-86_400 * 400),
+                        paidThrough: nil)
+                ]
+            },
+            commands: [registration()], outcomes: ["accepted"], outbox: ["registration.accepted"]),
+        Case(
+            name: "two registrations of one NIK in one batch",
+            facts: facts(),
+            commands: [
+                registration(), command(worker.body.setting("registration_id", to: .string(UUID().uuidString))),
+            ],
+            outcomes: ["accepted", "rejected:already_registered"],
+            outbox: ["registration.accepted", "registration.rejected"]),
+        Case(
+            name: "a resend in the same batch is replayed", facts: facts(), commands: [registration(), registration()],
+            outcomes: ["accepted", "replayed"], outbox: ["registration.accepted", "registration.accepted"]),
+        Case(
+            name: "other content under the same registration_id in one batch is parked", facts: facts(),
+            commands: [registration(), command(worker.body.setting("worker.name", to: "Lain Orang"))],
+            outcomes: ["accepted", "parked:conflicting_duplicate"], outbox: ["registration.accepted", "dead"]),
+        Case(
+            name: "decided before with the same content: replayed",
+            facts: facts { f in
+                let key = CommandKey(kind: .registration, key: worker.registrationID.canonicalString)
+                f.outcomes[key] = StoredOutcome(
+                    eventType: "registration.accepted", eventBody: #"{"a":1}"#, identity: nil)
+                f.sameContent[ContentProbe(command: key, identity: identity(worker.body))] = true
+            },
+            commands: [registration()], outcomes: ["replayed"], outbox: ["registration.accepted"]),
+        Case(
+            name: "decided before with other content: parked",
+            facts: facts { f in
+                let key = CommandKey(kind: .registration, key: worker.registrationID.canonicalString)
+                f.outcomes[key] = StoredOutcome(eventType: "registration.accepted", eventBody: "{}", identity: nil)
+                f.sameContent[ContentProbe(command: key, identity: identity(worker.body))] = false
+            },
+            commands: [registration()], outcomes: ["parked:conflicting_duplicate"], outbox: ["dead"]),
+        Case(
+            name: "a message settled before is a no-op",
+            facts: facts { $0.processed = [InboxKey(messageID: "m-seen", attempt: 0)] },
+            commands: [registration(id: "m-seen")], outcomes: [], duplicates: 1, outbox: []),
+        Case(
+            name: "the same message twice in a batch settles once", facts: facts(),
+            commands: [registration(id: "m-twice"), registration(2, id: "m-twice")], outcomes: ["accepted"],
+            duplicates: 1, outbox: ["registration.accepted"]),
+        Case(
+            name: "junk under a portal's id claims nothing", facts: facts(),
+            commands: [command(.null, id: "portal-42", raw: Array("{oops".utf8)), registration(id: "portal-42")],
+            outcomes: ["parked:malformed_json", "accepted"], outbox: ["dead", "registration.accepted"]),
+        Case(
+            name: "a body that is not an object", facts: facts(), commands: [command(.array([]))],
+            outcomes: ["parked:malformed_json"], outbox: ["dead"]),
+        Case(
+            name: "no message id", facts: facts(), commands: [command(worker.body, id: "")],
+            outcomes: ["parked:missing_message_id"], outbox: ["dead"]),
+        Case(
+            name: "payment confirmed", facts: facts { $0.registrations[worker.registrationID] = acceptedState },
+            commands: [paymentCommand()], outcomes: ["confirmed"], outbox: ["payment.confirmed"]),
+        Case(
+            name: "payment for an unknown registration waits", facts: facts(), commands: [paymentCommand()],
+            outcomes: ["retry_scheduled:unknown_registration"], outbox: ["retry"]),
+        Case(
+            name: "payment for an unknown registration on the last attempt", facts: facts(),
+            commands: [paymentCommand(attempt: 4)], outcomes: ["rejected:unknown_registration"],
+            outbox: ["payment.rejected"]),
+        Case(
+            name: "payment for a rejected registration",
+            facts: facts { $0.registrations[worker.registrationID] = BatchFacts.rejectedRegistration },
+            commands: [paymentCommand()], outcomes: ["rejected:registration_not_accepted"],
+            outbox: ["payment.rejected"]),
+        Case(
+            name: "payment by a payer not on the roster",
+            facts: facts {
+                $0.registrations[worker.registrationID] = acceptedState; $0.sponsors = [:]
+            },
+            commands: [paymentCommand()], outcomes: ["rejected:unknown_sponsor"], outbox: ["payment.rejected"]),
+        Case(
+            name: "a registration and its payment in one batch", facts: facts(),
+            commands: [registration(), paymentCommand()], outcomes: ["accepted", "confirmed"],
+            outbox: ["registration.accepted", "payment.confirmed"]),
     ]
 
     static func identity(_ body: JSONValue) -> String { String(decoding: body.commandIdentityBytes(), as: UTF8.self) }
@@ -167,7 +203,10 @@ struct BatchDeciderTests {
     @Test func acceptedRegistrationIsStoredWithItsOutcome() {
         let decision = Self.decider.decide([Self.registration()], facts: Self.facts(), at: Self.now)
         #expect(decision.registrations.map(\.registrationID) == [Self.worker.registrationID])
-        #expect(decision.outcomes.map(\.command) == [CommandKey(kind: .registration, key: Self.worker.registrationID.canonicalString)])
+        #expect(
+            decision.outcomes.map(\.command) == [
+                CommandKey(kind: .registration, key: Self.worker.registrationID.canonicalString)
+            ])
         #expect(decision.outcomes.first?.identity == Self.identity(Self.worker.body))
         #expect(decision.ended.isEmpty)
     }
@@ -175,8 +214,11 @@ struct BatchDeciderTests {
     @Test func aNewRegistrationEndsTheLapsedOnes() {
         let lapsed = UUID()
         let facts = Self.facts {
-            $0.openByNIK[Self.worker.nik] = [OpenRegistration(id: lapsed, acceptedAt: Self.now.addingTimeInterval(-86_400 * 400),
-                                                              paidThrough: nil)]
+            $0.openByNIK[Self.worker.nik] = [
+                OpenRegistration(
+                    id: lapsed, acceptedAt: Self.now.addingTimeInterval(-86_400 * 400),
+                    paidThrough: nil)
+            ]
         }
         #expect(Self.decider.decide([Self.registration()], facts: facts, at: Self.now).ended == [lapsed])
     }
@@ -186,7 +228,8 @@ struct BatchDeciderTests {
         let row = try #require(stored.outcomes.first)
         let later = Self.now.addingTimeInterval(3600)
         let facts = Self.facts {
-            $0.outcomes[row.command] = StoredOutcome(eventType: row.eventType, eventBody: row.body, identity: row.identity)
+            $0.outcomes[row.command] = StoredOutcome(
+                eventType: row.eventType, eventBody: row.body, identity: row.identity)
         }
         let replayID = UUID()
         let replay = Self.decider.decide([Self.registration()], facts: facts, at: later, newEventID: { replayID })

@@ -34,8 +34,10 @@ struct InboundCheckTests {
         ("one byte over", envelope(size: 101), .tooLarge),
         ("message id checked before content type", envelope(type: "text/plain", id: nil), .missingMessageID),
         ("headers not kept", envelope(dropped: "header tables nested deeper than 16 levels"), .invalidHeaders),
-        ("headers checked before the message id", envelope(id: nil, dropped: "more than 256 header entries"),
-         .invalidHeaders),
+        (
+            "headers checked before the message id", envelope(id: nil, dropped: "more than 256 header entries"),
+            .invalidHeaders
+        ),
     ]
 
     @Test(arguments: parkCases)
@@ -62,7 +64,8 @@ struct InboundCheckTests {
             .accept(publisher: "portal", attempt: 0)
         ),
         (
-            "worker retry copy keeps the original publisher", envelope(user: "peduli-worker", attempt: 2, original: "portal"),
+            "worker retry copy keeps the original publisher",
+            envelope(user: "peduli-worker", attempt: 2, original: "portal"),
             .accept(publisher: "portal", attempt: 2)
         ),
         (
@@ -98,12 +101,13 @@ struct InboundCheckTests {
 
     /// The parked copy's `x-peduli-user-id` is who the broker validated (or, on the worker's own retry copy,
     /// the original it recorded); a header of anyone else's is forged and ignored, absent stays absent.
-    @Test(arguments: [
-        (envelope(user: nil, original: "portal"), nil),
-        (envelope(user: "intruder", original: "portal"), "intruder"),
-        (envelope(user: "peduli-worker", original: "portal"), "portal"),
-        (envelope(user: "peduli-worker", original: nil), "peduli-worker"),
-    ] as [(InboundEnvelope, String?)])
+    @Test(
+        arguments: [
+            (envelope(user: nil, original: "portal"), nil),
+            (envelope(user: "intruder", original: "portal"), "intruder"),
+            (envelope(user: "peduli-worker", original: "portal"), "portal"),
+            (envelope(user: "peduli-worker", original: nil), "peduli-worker"),
+        ] as [(InboundEnvelope, String?)])
     func publisherOfAnEnvelope(_ envelope: InboundEnvelope, _ expected: String?) {
         #expect(Self.guarded.publisher(of: envelope) == expected)
     }

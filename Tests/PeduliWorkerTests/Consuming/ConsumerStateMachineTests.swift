@@ -20,16 +20,18 @@ struct ConsumerStateMachineTests {
     }
 
     /// Items are their own sizes here: (sizes received, batch size, byte bound, batches closed on arrival).
-    @Test(arguments: [
-        ([10, 10, 10], 3, 100, [[10, 10, 10]]),  // the count bound
-        ([40, 40, 40], 5, 100, [[40, 40, 40]]),  // 120 bytes reach the bound: all three (each began below it)
-        ([500], 5, 100, [[500]]),  // larger than the bound: alone, at once
-        ([10, 500, 10], 5, 100, [[10, 500]]),  // the large one closes the batch it joins
-        ([60, 30, 30, 5], 5, 100, [[60, 30, 30]]),  // reached at the third; the fourth starts the next batch
-    ] as [([UInt64], Int, Int, [[UInt64]])])
+    @Test(
+        arguments: [
+            ([10, 10, 10], 3, 100, [[10, 10, 10]]),  // the count bound
+            ([40, 40, 40], 5, 100, [[40, 40, 40]]),  // 120 bytes reach the bound: all three (each began below it)
+            ([500], 5, 100, [[500]]),  // larger than the bound: alone, at once
+            ([10, 500, 10], 5, 100, [[10, 500]]),  // the large one closes the batch it joins
+            ([60, 30, 30, 5], 5, 100, [[60, 30, 30]]),  // reached at the third; the fourth starts the next batch
+        ] as [([UInt64], Int, Int, [[UInt64]])])
     func batchesCloseAtTheByteBound(sizes: [UInt64], batchSize: Int, bytes: Int, expected: [[UInt64]]) {
-        var m = Machine(batchSize: batchSize, maxWait: .seconds(1), maxInFlight: 10, batchBytes: bytes,
-                        deliveryTag: { $0 }, size: { Int($0) })
+        var m = Machine(
+            batchSize: batchSize, maxWait: .seconds(1), maxInFlight: 10, batchBytes: bytes,
+            deliveryTag: { $0 }, size: { Int($0) })
         let closed = sizes.compactMap { m.received($0, at: t0)?.items }
         #expect(closed == expected)
         // Whatever is left goes after the wait, and the bytes counted for it start again from zero.
@@ -40,8 +42,9 @@ struct ConsumerStateMachineTests {
 
     @Test func theByteBoundTakesAPrefixOfWhatWaited() {
         // Deliveries gathered while the database was full: the byte bound splits them in order.
-        var m = Machine(batchSize: 10, maxWait: .milliseconds(5), maxInFlight: 1, batchBytes: 100,
-                        deliveryTag: { $0 }, size: { Int($0) })
+        var m = Machine(
+            batchSize: 10, maxWait: .milliseconds(5), maxInFlight: 1, batchBytes: 100,
+            deliveryTag: { $0 }, size: { Int($0) })
         #expect(m.received(1, at: t0)?.items == nil)
         let first = m.tick(at: t0 + .milliseconds(5))
         #expect(first?.items == [1])
@@ -146,5 +149,7 @@ struct ConsumerStateMachineTests {
 }
 
 extension ConsumerStateMachine.Batch: Equatable where Item: Equatable {
-    public static func == (a: Self, b: Self) -> Bool { a.id == b.id && a.generation == b.generation && a.items == b.items }
+    public static func == (a: Self, b: Self) -> Bool {
+        a.id == b.id && a.generation == b.generation && a.items == b.items
+    }
 }

@@ -6,25 +6,29 @@ import Testing
 
 @Suite("Report: percentages and output formats")
 struct ReportTests {
-    @Test("hundredths of a percent, rounded half up in integers", arguments: [
-        (40_196, 215_243, 1867),  // the city's baseline: 18.6747...%
-        (40_196 + 1_000, 215_243, 1914),  // 19.1393...%
-        (1, 3, 3333), (2, 3, 6667),
-        (1, 8, 1250),  // 12.5% exactly
-        (1, 16, 625),  // 6.25% exactly
-        (1, 80_000, 0),  // 0.00125% rounds down
-        (1, 40_000, 0),  // 0.0025%: 0.25 hundredths rounds down
-        (1, 20_000, 1),  // 0.005%: exactly half a hundredth rounds up
-        (3, 4, 7500), (4, 4, 10_000), (0, 4, 0),
-        (5, 0, 0),  // an empty unit: 0, not a division by zero
-    ])
+    @Test(
+        "hundredths of a percent, rounded half up in integers",
+        arguments: [
+            (40_196, 215_243, 1867),  // the city's baseline: 18.6747...%
+            (40_196 + 1_000, 215_243, 1914),  // 19.1393...%
+            (1, 3, 3333), (2, 3, 6667),
+            (1, 8, 1250),  // 12.5% exactly
+            (1, 16, 625),  // 6.25% exactly
+            (1, 80_000, 0),  // 0.00125% rounds down
+            (1, 40_000, 0),  // 0.0025%: 0.25 hundredths rounds down
+            (1, 20_000, 1),  // 0.005%: exactly half a hundredth rounds up
+            (3, 4, 7500), (4, 4, 10_000), (0, 4, 0),
+            (5, 0, 0),  // an empty unit: 0, not a division by zero
+        ])
     func hundredths(part: Int, whole: Int, expected: Int) {
         #expect(Report.hundredthsOfPercent(part, of: whole) == expected)
     }
 
-    @Test("two decimals, always", arguments: [
-        (0, "0.00"), (5, "0.05"), (10, "0.10"), (1867, "18.67"), (10_000, "100.00"), (99, "0.99"), (100, "1.00"),
-    ])
+    @Test(
+        "two decimals, always",
+        arguments: [
+            (0, "0.00"), (5, "0.05"), (10, "0.10"), (1867, "18.67"), (10_000, "100.00"), (99, "0.99"), (100, "1.00"),
+        ])
     func percentText(hundredths: Int, expected: String) {
         #expect(Report.percentText(hundredths) == expected)
     }
@@ -54,10 +58,11 @@ struct ReportTests {
         let text = Self.sample.json.canonicalString()
         #expect(text == Self.sample.json.canonicalString())
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == [
-            "as_of", "registered", "active", "coverage", "asn_participation", "kecamatan", "payments", "rejected",
-            "rejection_reasons", "parked", "parked_reasons",
-        ])
+        #expect(
+            Set(object.keys) == [
+                "as_of", "registered", "active", "coverage", "asn_participation", "kecamatan", "payments", "rejected",
+                "rejection_reasons", "parked", "parked_reasons",
+            ])
         #expect(text.contains("\"payments\":{\"amount\":151200,\"count\":5}"))
         #expect(text.contains("\"rate_percent\":18.68"))
         #expect(text.contains("\"total\":{\"participating\":5,\"rate_percent\":71.43,\"sponsors\":7}"))
@@ -72,7 +77,9 @@ struct ReportTests {
         let text = Self.sample.text
         #expect(text.hasPrefix("PNS Peduli Pekerja Rentan: report as of 2026-11-25 (Asia/Jakarta)\n"))
         #expect(text.contains("coverage rate  18.68 % ((40196 + 3) / 215243)"))
-        let unitLines = text.split(separator: "\n").filter { $0.hasPrefix("  Bappeda") || $0.hasPrefix("  Dinas") || $0.hasPrefix("  TOTAL") }
+        let unitLines = text.split(separator: "\n").filter {
+            $0.hasPrefix("  Bappeda") || $0.hasPrefix("  Dinas") || $0.hasPrefix("  TOTAL")
+        }
         #expect(unitLines.count == 3)
         // Numbers are right-aligned: every unit line has the same length and ends with its percentage.
         #expect(Set(unitLines.map(\.count)).count == 1)
@@ -84,6 +91,8 @@ struct ReportTests {
     @Test func tableWithoutRowsIsEmpty() {
         #expect(Report.table([], header: nil) == "")
         #expect(Report.table([["a", "1"], ["bbb", "22"]], header: nil) == "  a     1\n  bbb  22\n")
-        #expect(Report.table([["a", "x", "1"]], header: ["k", "name", "n"], leftColumns: 2) == "  k  name  n\n  a  x     1\n")
+        #expect(
+            Report.table([["a", "x", "1"]], header: ["k", "name", "n"], leftColumns: 2)
+                == "  k  name  n\n  a  x     1\n")
     }
 }

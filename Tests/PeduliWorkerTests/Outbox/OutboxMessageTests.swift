@@ -31,8 +31,9 @@ struct OutboxMessageTests {
     func nestedHeadersSurviveTheOutbox(_ depth: Int) throws {
         var value = AMQPFieldValue.string("leaf")
         for level in 0..<depth { value = level % 2 == 0 ? .table(["t": value]) : .array([value]) }
-        let properties = AMQPProperties(headers: ["deep": value, "x-peduli-reason": .string("invalid_headers")],
-                                        deliveryMode: 2, messageId: "m-1", userId: nil)
+        let properties = AMQPProperties(
+            headers: ["deep": value, "x-peduli-reason": .string("invalid_headers")],
+            deliveryMode: 2, messageId: "m-1", userId: nil)
         #expect(try Self.stored(properties) == properties)
     }
 
@@ -46,8 +47,10 @@ struct OutboxMessageTests {
         let message = OutboxMessage(
             exchange: "peduli.dead", routingKey: "k",
             properties: AMQPProperties(
-                headers: ["big": .string(String(repeating: "a", count: 100)), "x-peduli-reason": .string("too_large"),
-                          "x-peduli-detail": .string("body has 70000 bytes"), "traceparent": .string("00-a-b-01")],
+                headers: [
+                    "big": .string(String(repeating: "a", count: 100)), "x-peduli-reason": .string("too_large"),
+                    "x-peduli-detail": .string("body has 70000 bytes"), "traceparent": .string("00-a-b-01"),
+                ],
                 messageId: "m-9"),
             body: [1])
         let reduced = message.reduced(note: "headers removed")
@@ -67,7 +70,10 @@ struct OutboxMessageTests {
         #expect(try Self.stored(AMQPProperties()) == AMQPProperties())
     }
 
-    @Test(arguments: ["", "[]", "{\"headers\":[[\"k\",[\"?\",1]]]}", "{\"delivery_mode\":300}", "{\"headers\":[[\"k\",[\"x\",\"zz\"]]]}"])
+    @Test(arguments: [
+        "", "[]", "{\"headers\":[[\"k\",[\"?\",1]]]}", "{\"delivery_mode\":300}",
+        "{\"headers\":[[\"k\",[\"x\",\"zz\"]]]}",
+    ])
     func damagedPropertiesAreErrorsNotCrashes(_ text: String) {
         #expect(throws: (any Error).self) { try PropertiesCodec.decode(text) }
     }
