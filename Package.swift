@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
@@ -54,6 +55,9 @@ let package = Package(
             dependencies: ["CLibPQ", "PeduliBase", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // Personal data at rest: the data keys, AES-256-GCM per value, the NIK's keyed hash.
+        .target(name: "PeduliPrivacy", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
         // The configuration key table and its checks: pure, no dependencies, no I/O.
         .target(name: "PeduliSettings"),
 
@@ -67,7 +71,7 @@ let package = Package(
         .target(
             name: "PeduliWorker",
             dependencies: [
-                "AMQPClient", "PostgresClient", "PeduliDomain", "PeduliSettings", "PeduliBase",
+                "AMQPClient", "PostgresClient", "PeduliDomain", "PeduliSettings", "PeduliBase", "PeduliPrivacy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -79,6 +83,7 @@ let package = Package(
             name: "PeduliWorkerCommand",
             dependencies: [
                 "PeduliWorker", "PeduliDomain", "PeduliSettings", "AMQPClient", "PostgresClient", "PeduliBase",
+                "PeduliPrivacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -101,6 +106,7 @@ let package = Package(
 
         // Unit tests: fast, no servers.
         .testTarget(name: "PeduliSettingsTests", dependencies: ["PeduliSettings"]),
+        .testTarget(name: "PeduliPrivacyTests", dependencies: ["PeduliPrivacy"]),
         // CBridgeTests reaches librabbitmq itself: the client imports it internally only.
         .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient", "CRabbitMQ"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
@@ -127,7 +133,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "AMQPClient", "PostgresClient", "PeduliDomain", "PeduliWorker", "PeduliSamples", "PeduliTestSupport",
-                "PeduliBase",
+                "PeduliBase", "PeduliPrivacy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
