@@ -36,7 +36,7 @@ public struct DataKeyError: Error, Equatable, CustomStringConvertible {
 ///
 /// `@unchecked Sendable`: swift-crypto 3 does not mark `SymmetricKey` Sendable, but it is an immutable value
 /// (its storage is never written after creation), and this type only holds `let`s of it.
-public struct DataKeys: @unchecked Sendable {
+public struct DataKeys: @unchecked Sendable, Equatable {
     let keys: [UInt32: SymmetricKey]
     /// The id of the key that encrypts new values (the file's last line).
     public let currentID: UInt32

@@ -31,7 +31,8 @@ extension DataKeys {
         }
         let id = Self.keyID(of: value)!
         guard let key = keys[id] else {
-            throw DataKeyError(.unknownKey, "a value of \(context) is under key \(id), which the key file does not have")
+            throw DataKeyError(
+                .unknownKey, "a value of \(context) is under key \(id), which the key file does not have")
         }
         do {
             let box = try AES.GCM.SealedBox(

@@ -59,6 +59,10 @@ public enum ConfigurationKeys {
             "host:port for /metrics, /healthz and /readyz ([::1]:9464 for IPv6); empty: off"),
         // Security
         .init("security.allowed_publishers", "", .words, "AMQP users whose commands are accepted; empty: no check"),
+        .init(
+            "security.data_keys_file", "", .text,
+            "file of data keys (ID BASE64 lines, the last encrypts) that protect personal data at rest; also the data_keys credential. Required by every command that touches personal data"
+        ),
         // Programme rules (mapped into PeduliDomain's ProgrammeConfiguration)
         .init("roster.enforce", "true", .boolean, "sponsors and payers must be on the ASN roster"),
         .init(

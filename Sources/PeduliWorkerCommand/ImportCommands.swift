@@ -76,10 +76,14 @@ struct CoveredImportCommand: AsyncParsableCommand {
         let validation = CoveredImport.validate(try readImportFile(file), today: JakartaDate(Date()))
         try reportIssues(validation.issues, file: file)
         let logger = bootstrapLogging(configuration)
-        let database = try configurationStep { try configuration.databaseConfiguration() }
+        let (database, keys) = try configurationStep {
+            (try configuration.databaseConfiguration(), try configuration.dataKeys())
+        }
         let rows = validation.rows.map { Imports.CoveredEntry(nik: $0.nik, scheme: $0.scheme) }
         do {
-            let summary = try await onThread { try Imports.covered(rows, database: database, logger: logger) }
+            let summary = try await onThread {
+                try Imports.covered(rows, database: database, keys: keys, logger: logger)
+            }
             print("covered: \(rows.count) rows read, \(summary)")
         } catch {
             throw failureExit(error, logger: logger)

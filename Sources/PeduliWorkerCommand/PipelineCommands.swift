@@ -28,7 +28,8 @@ struct RunCommand: AsyncParsableCommand {
         let worker = try configurationStep {
             WorkerService(
                 amqp: try configuration.amqpConfiguration(), database: try configuration.databaseConfiguration(),
-                programme: try configuration.programmeConfiguration(), pipeline: configuration.pipelineConfiguration(),
+                programme: try configuration.programmeConfiguration(),
+                pipeline: try configuration.pipelineConfigurationWithKeys(),
                 health: shell.health, statusReporter: shell.notifier,
                 startupWait: .seconds(configuration.worker.startupWaitSeconds), logger: shell.logger)
         }
@@ -73,9 +74,13 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try loadConfiguration(options, requiring: .database)
         let logger = bootstrapLogging(configuration)
-        let database = try configurationStep { try configuration.databaseConfiguration() }
+        let (database, keys) = try configurationStep {
+            (try configuration.databaseConfiguration(), try configuration.dataKeys())
+        }
         do {
-            let applied = try await onThread { try Maintenance.migrate(database: database, logger: logger) }
+            let applied = try await onThread {
+                try Maintenance.migrate(database: database, keys: keys, logger: logger)
+            }
             print(
                 applied.isEmpty
                     ? "schema is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
@@ -123,7 +128,7 @@ struct RemindersRunCommand: AsyncParsableCommand {
                 try configuration.databaseConfiguration(), try configuration.programmeConfiguration()
             )
         }
-        let pipeline = configuration.pipelineConfiguration()
+        let pipeline = try configurationStep { try configuration.pipelineConfigurationWithKeys() }
         let day = JakartaDate(year: asOf.year, month: asOf.month, clampingDay: asOf.day)
         do {
             let planned = try await onThread {

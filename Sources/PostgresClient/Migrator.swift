@@ -12,11 +12,28 @@ public struct Migration: Sendable, Hashable {
     public let version: Int
     public let name: String
     public let sql: String
+    /// Work in Swift that must run before the SQL, under the migration lock, in transactions of its own: a data
+    /// step the SQL depends on (encrypting plain rows before the plain columns are dropped). It must be safe to
+    /// run again after an interruption. It is not part of the checksum.
+    public let prepare: (@Sendable (PostgresConnection) throws -> Void)?
 
-    public init(version: Int, name: String, sql: String) {
+    public init(
+        version: Int, name: String, sql: String, prepare: (@Sendable (PostgresConnection) throws -> Void)? = nil
+    ) {
         self.version = version
         self.name = name
         self.sql = sql
+        self.prepare = prepare
+    }
+
+    public static func == (a: Migration, b: Migration) -> Bool {
+        a.version == b.version && a.name == b.name && a.sql == b.sql
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(version)
+        hasher.combine(name)
+        hasher.combine(sql)
     }
 
     /// FNV-1a (64 bit) of the SQL's UTF-8 bytes, in hex: detects edits, not tampering.
@@ -138,6 +155,20 @@ public struct Migrator: Sendable {
         let pending = try plan(applied: applied)
         var report = MigrationReport(applied: [], alreadyApplied: applied.map(\.version))
         for migration in pending {
+            if let prepare = migration.prepare {
+                // The data step sees the same tables as the SQL: the migrator's schema first, then the caller's
+                // search path restored.
+                let saved = try connection.query("SELECT current_setting('search_path') AS p")[0].string("p")
+                if let schema {
+                    try connection.execute(simple: "SET search_path TO \(PostgresText.quoteIdentifier(schema)), public")
+                }
+                defer {
+                    if schema != nil, connection.isAlive {
+                        _ = try? connection.query("SELECT set_config('search_path', $1, false)", [saved])
+                    }
+                }
+                try prepare(connection)
+            }
             try connection.transaction { connection in
                 if let schema {
                     try connection.execute(

@@ -2,6 +2,7 @@ import AMQPClient
 import Foundation
 import Logging
 import PeduliDomain
+import PeduliPrivacy
 import PostgresClient
 
 /// The thin loop around a batch: decode, then look up, decide and write in one transaction, with the retry
@@ -17,15 +18,17 @@ final class CommandProcessor {
     let db: PostgresConnection
     let decoder: InboundDecoder
     let decider: BatchDecider
-    let store = CommandStore()
+    let store: CommandStore
     let logger: Logger
     let now: () -> Date
 
+    /// - Throws: `WorkerError` `data_keys_missing` when the pipeline has no data keys.
     init(
         db: PostgresConnection, programme: ProgrammeConfiguration, pipeline: PipelineConfiguration,
         workerUser: String?, logger: Logger, now: @escaping () -> Date = Date.init
-    ) {
+    ) throws {
         self.db = db
+        self.store = CommandStore(keys: try DataKeys.required(pipeline.dataKeys, for: "decide commands"))
         self.decoder = InboundDecoder(
             check: InboundCheck(
                 allowedPublishers: pipeline.allowedPublishers, maxMessageBytes: pipeline.maxMessageBytes,

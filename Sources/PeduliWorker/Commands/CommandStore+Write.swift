@@ -1,12 +1,18 @@
 import Foundation
+internal import PeduliBase
 import PeduliDomain
+import PeduliPrivacy
 import PostgresClient
 
 extension CommandStore {
     /// Stores a decision: the processing log first (its unique key is the claim), then the rows, then the
     /// outbox with its NOTIFY. Throws `ConcurrentClaimError` when another instance logged one of the messages
-    /// first.
+    /// first. Personal data goes in sealed (`SealedPlace` names each value's place), the NIK also as its keyed
+    /// hash.
     func write(_ w: BatchDecision, on db: PostgresConnection) throws {
+        func seal(_ text: String?, _ r: AcceptedRegistration, _ column: String) -> String? {
+            keys.sealHex(text, at: SealedPlace.registration(r.registrationID, column))
+        }
         var statements: [PostgresStatement] = []
         statements.append(
             PostgresStatement(
@@ -36,31 +42,35 @@ extension CommandStore {
             statements.append(
                 PostgresStatement(
                     """
-                    INSERT INTO registrations (registration_id, submitted_at, accepted_at, sponsor_nip, nik, worker_name,
-                        birth_date, gender, phone, occupation, work_status, kecamatan, kelurahan, address, source,
-                        monthly_contribution, first_due_date)
-                    SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
-                        $6::text[], $7::date[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-                        $14::text[], $15::text[], $16::int[], $17::date[])
+                    INSERT INTO registrations (registration_id, submitted_at, accepted_at, sponsor_nip, nik_hash,
+                        nik_sealed, name_sealed, birth_date_sealed, gender, phone_sealed, occupation, work_status,
+                        kecamatan, kelurahan, address_sealed, source, monthly_contribution, first_due_date)
+                    SELECT id, s, a, n, decode(h, 'hex'), decode(nk, 'hex'), decode(nm, 'hex'), decode(b, 'hex'), g,
+                        decode(ph, 'hex'), o, w, kc, kl, decode(ad, 'hex'), src, mc, fd
+                    FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
+                        $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                        $14::text[], $15::text[], $16::int[], $17::date[], $18::text[])
+                        AS u(id, s, a, n, h, nk, nm, b, g, ph, o, w, kc, kl, ad, mc, fd, src)
                     """,
                     [
                         PostgresArray.text(r.map { $0.registrationID.canonicalString }),
                         PostgresArray.text(r.map { PostgresText.encodeTimestamp($0.submittedAt) }),
                         PostgresArray.text(r.map { PostgresText.encodeTimestamp($0.acceptedAt) }),
                         PostgresArray.text(r.map { $0.sponsorNIP.value }),
-                        PostgresArray.text(r.map { $0.nik.digits }),
-                        PostgresArray.text(r.map(\.workerName)),
-                        PostgresArray.text(r.map { $0.birthDate.description }),
+                        PostgresArray.text(r.map { Hex.encode(keys.nikHash($0.nik.digits)) }),
+                        PostgresArray.text(r.map { seal($0.nik.digits, $0, "nik") }),
+                        PostgresArray.text(r.map { seal($0.workerName, $0, "worker_name") }),
+                        PostgresArray.text(r.map { seal($0.birthDate.description, $0, "birth_date") }),
                         PostgresArray.text(r.map { $0.gender.rawValue }),
-                        PostgresArray.text(r.map { $0.phone?.e164 }),
+                        PostgresArray.text(r.map { seal($0.phone?.e164, $0, "phone") }),
                         PostgresArray.text(r.map { $0.occupation.code }),
                         PostgresArray.text(r.map { $0.workStatus.rawValue }),
                         PostgresArray.text(r.map { $0.kecamatan.code }),
                         PostgresArray.text(r.map { $0.kelurahan?.code }),
-                        PostgresArray.text(r.map { $0.address?.text }),
-                        PostgresArray.text(r.map { $0.source.rawValue }),
+                        PostgresArray.text(r.map { seal($0.address?.text, $0, "address") }),
                         PostgresArray.int(r.map { Int($0.monthlyContribution) }),
                         PostgresArray.text(r.map { $0.firstDueDate.description }),
+                        PostgresArray.text(r.map { $0.source.rawValue }),
                     ]))
         }
         if !w.payments.isEmpty {
@@ -111,17 +121,17 @@ extension CommandStore {
             statements.append(
                 PostgresStatement(
                     """
-                    INSERT INTO command_outcomes (kind, command_key, content_hash, event_type, event_body)
-                    SELECT k, c, sha256(convert_to(i, 'UTF8')), t, b
+                    INSERT INTO command_outcomes (kind, command_key, content_hash, event_type, event_body_sealed)
+                    SELECT k, c, sha256(convert_to(i, 'UTF8')), t, decode(b, 'hex')
                     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(k, c, i, t, b)
                     """,
                     [
                         PostgresArray.text(o.map(\.command.kind.rawValue)), PostgresArray.text(o.map(\.command.key)),
                         PostgresArray.text(o.map(\.identity)), PostgresArray.text(o.map(\.eventType)),
-                        PostgresArray.text(o.map(\.body)),
+                        PostgresArray.text(o.map { keys.sealHex($0.body, at: SealedPlace.outcome($0.command)) }),
                     ]))
         }
-        statements += OutboxMessage.enqueue(w.outbox)
+        statements += OutboxMessage.enqueue(w.outbox, keys: keys)
         let results = try db.pipeline(statements)
         // Another instance settled one of these messages at the same moment: decide the batch again. (A parked
         // row claims nothing, so it is always inserted.)

@@ -16,4 +16,12 @@ extension PostgresRow {
         let date = try date(column)
         return JakartaDate(year: date.year, month: date.month, clampingDay: date.day)
     }
+
+    func optionalString(_ column: String) throws -> String? {
+        try isNull(column) ? nil : string(column)
+    }
+
+    func optionalBytes(_ column: String) throws -> [UInt8]? {
+        try isNull(column) ? nil : bytes(column)
+    }
 }

@@ -81,7 +81,7 @@ final class DatabaseLoop: Sendable {
     private func makeProcessor() throws -> CommandProcessor {
         let db = try PostgresConnection(configuration: database, logger: logger)
         health.setDatabaseConnected(true)
-        return CommandProcessor(
+        return try CommandProcessor(
             db: db, programme: programme, pipeline: pipeline, workerUser: workerUser, logger: logger)
     }
 }

@@ -1,4 +1,6 @@
 import Logging
+internal import PeduliBase
+import PeduliPrivacy
 import PostgresClient
 
 /// The database side of `peduli-worker roster import` and `covered import`. The command validates the
@@ -67,20 +69,33 @@ public enum Imports {
     }
 
     /// Inserts or updates the other-schemes list in one transaction.
+    /// NIKs are stored as their keyed hash only: the list is needed for the `covered_by_other_scheme` look-up,
+    /// never to be read back.
     public static func covered(
-        _ rows: [CoveredEntry], database: PostgresConfiguration, logger: Logger
+        _ rows: [CoveredEntry], database: PostgresConfiguration, keys: DataKeys, logger: Logger
     ) throws -> Summary {
+        // The hash hides the NIK from the database's own checks, so the format is checked here (the command
+        // validated the file already; this guards every other caller), before anything is written.
+        if let bad = rows.firstIndex(where: {
+            $0.nik.utf8.count != 16 || !$0.nik.utf8.allSatisfy { (48...57).contains($0) }
+        }) {
+            throw WorkerError(
+                code: .internalError, operation: "covered import", detail: "entry \(bad + 1): a NIK is not 16 digits")
+        }
         let db = try PostgresConnection(configuration: database, logger: logger)
         return try upsert(
             on: db, count: rows.count,
             sql: """
-                INSERT INTO covered_niks (nik, scheme)
-                SELECT * FROM unnest($1::text[], $2::text[])
-                ON CONFLICT (nik) DO UPDATE SET scheme = EXCLUDED.scheme, imported_at = now()
+                INSERT INTO covered_niks (nik_hash, scheme)
+                SELECT decode(h, 'hex'), s FROM unnest($1::text[], $2::text[]) AS u(h, s)
+                ON CONFLICT (nik_hash) DO UPDATE SET scheme = EXCLUDED.scheme, imported_at = now()
                     WHERE covered_niks.scheme IS DISTINCT FROM EXCLUDED.scheme
                 RETURNING (xmax = 0) AS inserted
                 """,
-            [PostgresArray.text(rows.map(\.nik)), PostgresArray.text(rows.map(\.scheme))])
+            [
+                PostgresArray.text(rows.map { Hex.encode(keys.nikHash($0.nik)) }),
+                PostgresArray.text(rows.map(\.scheme)),
+            ])
     }
 
     /// The upsert returns only rows it wrote (`xmax = 0` marks a fresh insert); the rest were unchanged.

@@ -1,3 +1,4 @@
+import PeduliPrivacy
 import PostgresClient
 
 /// The database schema, as versioned migrations compiled into the executable (an installed binary needs no
@@ -9,7 +10,21 @@ import PostgresClient
 /// - one outcome per command key (`command_outcomes` primary key) and per message (`processing_log`);
 /// - each reminder once per registration, kind and month (`reminders_sent` primary key).
 public enum Schema {
-    public static let migrations: [Migration] = [
+    /// Every migration, for a run without data keys: the data step of version 8 then refuses to start when
+    /// plain personal data is waiting to be encrypted (an empty or already encrypted database migrates).
+    public static var migrations: [Migration] { migrations(keys: nil) }
+
+    /// Every migration; `keys` encrypt what an earlier release stored in plain text (version 8's data step).
+    public static func migrations(keys: DataKeys?) -> [Migration] {
+        base + [
+            Migration(version: 7, name: "personal data: sealed columns and keyed hashes", sql: v7),
+            Migration(
+                version: 8, name: "personal data: plain columns dropped", sql: v8,
+                prepare: { db in try PersonalDataMigration(keys: keys).sealPlainRows(on: db) }),
+        ]
+    }
+
+    static let base: [Migration] = [
         Migration(version: 1, name: "programme schema", sql: v1),
         Migration(version: 2, name: "registrations by nik", sql: v2),
         Migration(version: 3, name: "outbox as a queue, room for payment updates", sql: v3),
@@ -17,6 +32,35 @@ public enum Schema {
         Migration(version: 5, name: "parked messages claim no message id", sql: v5),
         Migration(version: 6, name: "outbox headers on the wire, per-row retries, rows set aside", sql: v6),
     ]
+
+    /// Personal data at rest (docs/operations.md, "Personal data"): each worker's NIK, name, birth date, phone
+    /// and address sealed per value (AES-256-GCM, the row and column as associated data), the NIK also as a
+    /// keyed hash for the one-active-registration constraint and the look-ups; covered NIKs by hash only; the
+    /// stored event of each decided command (it names the worker) sealed; outbox bodies (events name workers,
+    /// parked copies are whole commands) sealed, `sealed` telling them from rows an earlier release wrote.
+    static let v7 = """
+        ALTER TABLE registrations
+            ADD COLUMN nik_hash bytea, ADD COLUMN nik_sealed bytea, ADD COLUMN name_sealed bytea,
+            ADD COLUMN birth_date_sealed bytea, ADD COLUMN phone_sealed bytea, ADD COLUMN address_sealed bytea;
+        ALTER TABLE covered_niks ADD COLUMN nik_hash bytea;
+        ALTER TABLE command_outcomes ADD COLUMN event_body_sealed bytea;
+        ALTER TABLE outbox ADD COLUMN sealed boolean NOT NULL DEFAULT false;
+        ALTER TABLE outbox_set_aside ADD COLUMN sealed boolean NOT NULL DEFAULT false;
+        """
+
+    /// After the data step sealed every plain row: the plain columns go, the constraints move to the hashes.
+    static let v8 = """
+        DROP INDEX registrations_one_active_per_nik;
+        DROP INDEX registrations_nik;
+        ALTER TABLE registrations
+            DROP COLUMN nik, DROP COLUMN worker_name, DROP COLUMN birth_date, DROP COLUMN phone, DROP COLUMN address,
+            ALTER COLUMN nik_hash SET NOT NULL;
+        CREATE UNIQUE INDEX registrations_one_active_per_nik ON registrations (nik_hash) WHERE ended_at IS NULL;
+        CREATE INDEX registrations_nik ON registrations (nik_hash, accepted_at);
+        ALTER TABLE covered_niks DROP CONSTRAINT covered_niks_pkey;
+        ALTER TABLE covered_niks DROP COLUMN nik, ALTER COLUMN nik_hash SET NOT NULL, ADD PRIMARY KEY (nik_hash);
+        ALTER TABLE command_outcomes DROP COLUMN event_body, ALTER COLUMN event_body_sealed SET NOT NULL;
+        """
 
     /// Three ways one outbox row stopped every event (issue of hostile envelopes):
     /// - headers as JSON could not be read back past the parser's depth: they are now stored as on the wire;

@@ -2,6 +2,7 @@ import AMQPClient
 import Foundation
 internal import PeduliBase
 import PeduliDomain
+import PeduliPrivacy
 import PostgresClient
 
 /// One message the worker will publish: an event, a parked command, or a delayed-retry copy. Every one of
@@ -218,27 +219,32 @@ extension OutboxMessage {
     }
 
     /// The statements every writer of the outbox runs in its transaction: one insert of the messages in their
-    /// order, and the NOTIFY that wakes the relay at commit. Nothing for no messages.
-    static func enqueue(_ messages: [OutboxMessage]) -> [PostgresStatement] {
+    /// order, and the NOTIFY that wakes the relay at commit. Nothing for no messages. Bodies are stored sealed
+    /// (events name workers; parked copies are whole commands), bound to the row's stored properties.
+    static func enqueue(_ messages: [OutboxMessage], keys: DataKeys) -> [PostgresStatement] {
         guard !messages.isEmpty else { return [] }
-        return [insert(messages), OutboxRelay.wakeUp]
+        return [insert(messages, keys: keys), OutboxRelay.wakeUp]
     }
 
     /// One statement that writes many messages to the outbox, keeping their order. The headers are stored
     /// encoded as on the wire (NULL when there are none).
-    private static func insert(_ o: [OutboxMessage]) -> PostgresStatement {
-        PostgresStatement(
+    private static func insert(_ o: [OutboxMessage], keys: DataKeys) -> PostgresStatement {
+        let properties = o.map { PropertiesCodec.encode($0.properties) }
+        return PostgresStatement(
             """
-            INSERT INTO outbox (exchange, routing_key, properties, headers, body)
-            SELECT e, r, p, decode(h, 'hex'), decode(b, 'hex')
+            INSERT INTO outbox (exchange, routing_key, properties, headers, body, sealed)
+            SELECT e, r, p, decode(h, 'hex'), decode(b, 'hex'), true
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(e, r, p, h, b, n)
             ORDER BY n
             """,
             [
                 PostgresArray.text(o.map(\.exchange)), PostgresArray.text(o.map(\.routingKey)),
-                PostgresArray.text(o.map { PropertiesCodec.encode($0.properties) }),
+                PostgresArray.text(properties),
                 PostgresArray.text(o.map { $0.encodedHeaders.map(PostgresArray.hex) }),
-                PostgresArray.text(o.map { PostgresArray.hex($0.body) }),
+                PostgresArray.text(
+                    zip(o, properties).map { message, text in
+                        PostgresArray.hex(keys.seal(message.body, context: SealedPlace.outbox(properties: text)))
+                    }),
             ])
     }
 

@@ -2,6 +2,7 @@ import AMQPClient
 import Foundation
 import Logging
 internal import PeduliBase
+import PeduliPrivacy
 import PostgresClient
 
 /// Publishes the outbox: every event, parked message and retry copy the pipeline committed.
@@ -43,8 +44,8 @@ final class OutboxRelay: Sendable {
     /// their bodies and headers in order, only those that start below $2 bytes (so the first row always comes,
     /// however large). `octet_length` reads the stored size without decompressing.
     static let nextBatch = """
-        SELECT id, exchange, routing_key, properties, headers, body, attempts FROM (
-            SELECT id, exchange, routing_key, properties, headers, body, attempts,
+        SELECT id, exchange, routing_key, properties, headers, body, sealed, attempts FROM (
+            SELECT id, exchange, routing_key, properties, headers, body, sealed, attempts,
                    sum(octet_length(body) + coalesce(octet_length(headers), 0)) OVER (ORDER BY id)
                        - octet_length(body) - coalesce(octet_length(headers), 0) AS before
             FROM (SELECT * FROM outbox WHERE not_before IS NULL OR not_before <= now() ORDER BY id LIMIT $1) AS oldest
@@ -103,7 +104,8 @@ final class OutboxRelay: Sendable {
                     continue
                 }
                 let channel = try broker.connect(shouldStop: { abort.isSet })
-                try publishRound(rows.map(Self.readRow), on: channel, db: db)
+                let keys = pipeline.dataKeys
+                try publishRound(rows.map { try Self.readRow($0, keys: keys) }, on: channel, db: db)
                 failures = 0
             } catch let error as AMQPError {
                 broker.connectionLost(error)
@@ -129,14 +131,28 @@ final class OutboxRelay: Sendable {
         var id: Int64
         var attempts: Int
         var message: OutboxMessage
+        /// Why the sealed body cannot be opened (a key removed from the file, an altered value): the row is set
+        /// aside instead of blocking the rows behind it.
+        var unreadable: String? = nil
     }
 
     /// A row whose properties or headers cannot be read back is published in reduced form (identity and
     /// reason headers kept where readable) rather than not at all: its body and routing are intact.
-    static func readRow(_ row: PostgresRow) throws -> Row {
+    static func readRow(_ row: PostgresRow, keys: DataKeys?) throws -> Row {
+        var body = try row.bytes("body")
+        var unreadable: String?
+        if try row.bool("sealed") {
+            do {
+                body = try DataKeys.required(keys, for: "outbox relay").open(
+                    body, context: SealedPlace.outbox(properties: try row.string("properties")))
+            } catch {
+                unreadable = "\(error)"
+                body = []
+            }
+        }
         var message = OutboxMessage(
             exchange: try row.string("exchange"), routingKey: try row.string("routing_key"),
-            properties: AMQPProperties(deliveryMode: 2), body: try row.bytes("body"))
+            properties: AMQPProperties(deliveryMode: 2), body: body)
         let wireHeaders = try row.isNull("headers") ? nil : try row.bytes("headers")
         do {
             message.properties = try PropertiesCodec.restore(
@@ -145,7 +161,8 @@ final class OutboxRelay: Sendable {
             if let json = try? PropertiesCodec.decode(try row.string("properties")) { message.properties = json }
             message = message.reduced(note: "stored properties unreadable")
         }
-        return Row(id: try row.int64("id"), attempts: try row.int("attempts"), message: message)
+        return Row(
+            id: try row.int64("id"), attempts: try row.int("attempts"), message: message, unreadable: unreadable)
     }
 
     /// Publishes one round of rows in confirm mode, then settles each row by its confirm: deleted when the broker
@@ -157,6 +174,12 @@ final class OutboxRelay: Sendable {
         var setAside: [(id: Int64, reason: String)] = []
         let publishedAt = ContinuousClock.now
         for row in rows {
+            if let why = row.unreadable {
+                setAside.append((row.id, "unreadable"))
+                logger.error(
+                    "outbox row cannot be opened; set aside", metadata: ["outbox_id": "\(row.id)", "error": "\(why)"])
+                continue
+            }
             let m = row.message
             do {
                 sequenceToRow[
@@ -219,9 +242,9 @@ final class OutboxRelay: Sendable {
                     WITH moved AS (
                         DELETE FROM outbox o USING unnest($1::bigint[], $2::text[]) AS a(id, reason) WHERE o.id = a.id
                         RETURNING o.*, a.reason)
-                    INSERT INTO outbox_set_aside (id, exchange, routing_key, properties, headers, body, created_at,
-                        attempts, reason)
-                    SELECT id, exchange, routing_key, properties, headers, body, created_at,
+                    INSERT INTO outbox_set_aside (id, exchange, routing_key, properties, headers, body, sealed,
+                        created_at, attempts, reason)
+                    SELECT id, exchange, routing_key, properties, headers, body, sealed, created_at,
                         attempts + CASE WHEN reason = 'refused' THEN 1 ELSE 0 END, reason
                     FROM moved
                     """, [PostgresArray.int64(setAside.map(\.id)), PostgresArray.text(setAside.map(\.reason))]))

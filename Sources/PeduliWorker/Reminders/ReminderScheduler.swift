@@ -3,6 +3,7 @@ import Foundation
 import Logging
 internal import PeduliBase
 import PeduliDomain
+import PeduliPrivacy
 import PostgresClient
 
 /// One reminder a pass emitted (or, in a dry run, would emit).
@@ -74,6 +75,7 @@ public final class ReminderScheduler: Sendable {
         on db: PostgresConnection, asOf: JakartaDate, dryRun: Bool, programme: ProgrammeConfiguration,
         pipeline: PipelineConfiguration, logger: Logger, now: Date = Date(), shouldStop: () -> Bool = { false }
     ) throws -> [PlannedReminder]? {
+        let keys = try DataKeys.required(pipeline.dataKeys, for: "reminders")
         guard try db.tryAdvisoryLock(advisoryLockKey) else {
             return nil
         }
@@ -83,7 +85,8 @@ public final class ReminderScheduler: Sendable {
         while !shouldStop() {
             let page = try db.query(
                 """
-                SELECT registration_id, accepted_at, paid_through, birth_date, sponsor_nip, worker_name, nik
+                SELECT registration_id, accepted_at, paid_through, birth_date_sealed, sponsor_nip, name_sealed,
+                    nik_sealed
                 FROM registrations WHERE ended_at IS NULL AND registration_id > $1::uuid
                 ORDER BY registration_id LIMIT $2
                 """, [after, pageSize])
@@ -92,17 +95,23 @@ public final class ReminderScheduler: Sendable {
 
             var candidates: [(reminder: Reminder, event: ReminderEvent)] = []
             for row in page {
-                let birthDate = try row.jakartaDate("birth_date")
+                let id = try row.uuid("registration_id")
+                let birth = try keys.openText(
+                    try row.bytes("birth_date_sealed"), context: SealedPlace.registration(id, "birth_date"))
+                guard let birthDate = JakartaDate.parse(birth) else {
+                    throw DataKeyError(.tampered, "the birth date of registration \(id.canonicalString) is not a date")
+                }
                 let paidThrough = try row.yearMonth("paid_through")
                 let state = RegistrationReminderState(
                     acceptedAt: try row.timestamp("accepted_at"), paidThrough: paidThrough, birthDate: birthDate)
                 let due = remindersDue(for: state, on: asOf, config: programme)
                 guard !due.isEmpty else { continue }
-                let id = try row.uuid("registration_id")
+                let name = try keys.openText(
+                    try row.bytes("name_sealed"), context: SealedPlace.registration(id, "worker_name"))
+                let nik = try keys.openText(try row.bytes("nik_sealed"), context: SealedPlace.registration(id, "nik"))
                 let worker = EventWorker(
-                    name: try row.string("worker_name"),
-                    nikMasked: NIK.parse(try row.string("nik"), birthDate: birthDate, reference: asOf)?.masked
-                        ?? "****************")
+                    name: name,
+                    nikMasked: NIK.parse(nik, birthDate: birthDate, reference: asOf)?.masked ?? "****************")
                 for reminder in due {
                     candidates.append(
                         (
@@ -163,7 +172,7 @@ public final class ReminderScheduler: Sendable {
                             "UPDATE registrations SET ended_at = $2::date::timestamp AT TIME ZONE 'Asia/Jakarta' WHERE registration_id = ANY($1::uuid[]) AND ended_at IS NULL",
                             [PostgresArray.text(ended), asOf.description]))
                 }
-                statements += OutboxMessage.enqueue(messages)
+                statements += OutboxMessage.enqueue(messages, keys: keys)
                 _ = try db.pipeline(statements)
                 for c in chosen {
                     emitted.append(

@@ -2,14 +2,15 @@ import AMQPClient
 import Foundation
 import Logging
 import PeduliDomain
+import PeduliPrivacy
 import PostgresClient
 
 /// The one-shot operations behind `peduli-worker migrate` and `reminders run`, sharing the daemon's code.
 public enum Maintenance {
     /// Applies pending migrations (safe twice and from two hosts at once); returns the versions applied.
-    public static func migrate(database: PostgresConfiguration, logger: Logger) throws -> [Int] {
+    public static func migrate(database: PostgresConfiguration, keys: DataKeys?, logger: Logger) throws -> [Int] {
         let db = try PostgresConnection(configuration: database, logger: logger)
-        return try Migrator(migrations: Schema.migrations, logger: logger).migrate(db).applied
+        return try Migrator(migrations: Schema.migrations(keys: keys), logger: logger).migrate(db).applied
     }
 
     /// One reminder pass as if today were `asOf`. Unless `dryRun`, the new reminders' events are then

@@ -1,3 +1,4 @@
+import PeduliPrivacy
 import PeduliSettings
 
 /// Everything the pipeline needs to know that is not a programme rule: names on the broker, tuning,
@@ -83,6 +84,9 @@ public struct PipelineConfiguration: Sendable, Equatable {
     public var batchBytes = 1 << 20
     /// The `app_id` on every event.
     public var appID = "peduli-worker"
+    /// The keys that protect personal data at rest (`security.data_keys_file`). Nil only where nothing reads or
+    /// writes personal data; the worker service refuses to start without them.
+    public var dataKeys: DataKeys?
 
     public init() {}
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 internal import PeduliBase
 import PeduliDomain
+import PeduliPrivacy
 import PostgresClient
 import ServiceLifecycle
 
@@ -13,6 +14,8 @@ public struct WorkerError: Error, Sendable, CustomStringConvertible {
         case topologyMismatch = "topology_mismatch"
         case schemaMismatch = "schema_mismatch"
         case internalError = "internal_error"
+        /// Personal data is stored or read, and `security.data_keys_file` is not set.
+        case dataKeysMissing = "data_keys_missing"
     }
 
     public var code: Code
@@ -30,7 +33,7 @@ public struct WorkerError: Error, Sendable, CustomStringConvertible {
     public var exitCode: Int32 {
         switch code {
         case .dependencyUnavailable: 69
-        case .topologyMismatch, .schemaMismatch: 78
+        case .topologyMismatch, .schemaMismatch, .dataKeysMissing: 78
         case .internalError: 70
         }
     }
@@ -170,6 +173,8 @@ public struct WorkerService: Service {
     /// Migrates the schema and declares the topology, waiting up to `startupWait` for both servers.
     /// Blocking calls run on a thread of their own. False when `stop` was set before it finished.
     func startUp(stop: Flag = Flag()) async throws -> Bool {
+        // Every decision reads or writes personal data: without the keys nothing could be decided.
+        _ = try DataKeys.required(pipeline.dataKeys, for: "run")
         let amqp = self.amqp
         let database = self.database
         let pipeline = self.pipeline
@@ -189,6 +194,10 @@ public struct WorkerService: Service {
                         throw WorkerError(code: .topologyMismatch, operation: "declare topology", detail: "\(error)")
                     } catch let error as PostgresError where error.code == .migration {
                         throw WorkerError(code: .schemaMismatch, operation: "migrate", detail: "\(error)")
+                    } catch let error as WorkerError {
+                        throw error
+                    } catch let error as DataKeyError {
+                        throw WorkerError(code: .dataKeysMissing, operation: "migrate", detail: "\(error)")
                     } catch {
                         attempt += 1
                         if ContinuousClock.now >= deadline {
@@ -208,7 +217,8 @@ public struct WorkerService: Service {
             do {
                 try retrying("PostgreSQL") {
                     let db = try PostgresConnection(configuration: database, logger: logger)
-                    let report = try Migrator(migrations: Schema.migrations, logger: logger).migrate(db)
+                    let report = try Migrator(migrations: Schema.migrations(keys: pipeline.dataKeys), logger: logger)
+                        .migrate(db)
                     if !report.applied.isEmpty {
                         logger.info("schema migrated", metadata: ["applied": "\(report.applied)"])
                     }

@@ -91,6 +91,14 @@ struct ConfigurationLoader {
                 value: key.isList ? .list(Self.splitList(text)) : .scalar(text), origin: .environment(name: name))
         }
 
+        // The data keys travel as a file of their own: the systemd credential `data_keys` is the key file itself.
+        if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
+            let path = (directory as NSString).appendingPathComponent("data_keys")
+            if FileManager.default.fileExists(atPath: path) {
+                raw.entries["security.data_keys_file"] = RawEntry(value: .scalar(path), origin: .credential(path: path))
+            }
+        }
+
         for credential in Self.credentials {
             var sources: [String] = []
             if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {

@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import PeduliDomain
+import PeduliPrivacy
 import PeduliSettings
 import PeduliWorker
 import PostgresClient
@@ -24,6 +25,36 @@ extension WorkerConfiguration {
             database.url ?? "", applicationName: "peduli-worker", connectTimeoutSeconds: database.connectTimeoutSeconds)
         configuration.statementTimeoutMilliseconds = database.statementTimeoutMilliseconds
         return configuration
+    }
+
+    /// The data keys from `security.data_keys_file`. A missing setting, an unreadable file or a bad line is a
+    /// configuration error naming the key and the file, never a key's bytes.
+    func dataKeys() throws -> DataKeys {
+        let path = security.dataKeysFile
+        guard !path.isEmpty else {
+            throw ConfigurationError(
+                code: "missing", key: "security.data_keys_file", value: nil,
+                expected: "a key file (PEDULI_SECURITY_DATA_KEYS_FILE or the data_keys credential); "
+                    + "`peduli-worker keys generate` prints a first line")
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
+            throw ConfigurationError(
+                code: "unreadable_file", key: "security.data_keys_file", value: path, expected: "a readable key file")
+        }
+        do {
+            return try DataKeys.parse(text, file: path)
+        } catch {
+            throw ConfigurationError(
+                code: "bad_data_keys", key: "security.data_keys_file", value: path, expected: error.detail)
+        }
+    }
+
+    /// The pipeline's settings with the data keys, for the commands that read or write personal data.
+    func pipelineConfigurationWithKeys() throws -> PipelineConfiguration {
+        var p = pipelineConfiguration()
+        p.dataKeys = try dataKeys()
+        return p
     }
 
     func pipelineConfiguration() -> PipelineConfiguration {

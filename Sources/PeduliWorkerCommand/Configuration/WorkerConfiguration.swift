@@ -66,6 +66,8 @@ struct MetricsSettings: Sendable, Equatable {
 struct SecuritySettings: Sendable, Equatable {
     /// `security.allowed_publishers`; empty: no check.
     var allowedPublishers = ConfigurationDefaults.list("security.allowed_publishers")
+    /// `security.data_keys_file`; empty: not set (commands that touch personal data refuse to start).
+    var dataKeysFile = ConfigurationDefaults.string("security.data_keys_file")
 }
 
 /// Broker object names (`topology.*`; docs/operations.md and the contract's broker topology).
@@ -219,6 +221,7 @@ struct WorkerConfiguration: Sendable {
 
         // Security
         configuration.security.allowedPublishers = reader.list("security.allowed_publishers")
+        configuration.security.dataKeysFile = reader.string("security.data_keys_file")
 
         // Topology
         configuration.topology.inboundExchange = reader.name("topology.inbound_exchange")

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import PeduliBase
 import PeduliDomain
+import PeduliPrivacy
 import PeduliTestSupport
 import PeduliWorker
 import Testing
@@ -23,7 +25,7 @@ import Testing
         let a = Imports.RosterEntry(
             nip: "198503152010011002", name: "Budi Santoso", unit: "Dinas Tenaga Kerja", active: true)
         let b = Imports.RosterEntry(nip: "199001012015032001", name: "Sari", unit: "Bappeda", active: true)
-        let db = h.database, logger = Self.logger
+        let db = h.database, logger = Self.logger, keys = h.pipeline.dataKeys!
         let first = try await onOwnThread { try Imports.roster([a, b], database: db, logger: logger) }
         #expect(first == Imports.Summary(inserted: 2, updated: 0, unchanged: 0))
         let stamp = try h.sql("SELECT max(imported_at)::text AS t FROM sponsors")[0].string("t")
@@ -49,25 +51,27 @@ import Testing
     @Test func coveredReimportIsIdempotentAndUpdatesScheme() async throws {
         let h = try PipelineHarness()
         defer { h.tearDown() }
-        let db = h.database, logger = Self.logger
+        let db = h.database, logger = Self.logger, keys = h.pipeline.dataKeys!
         let rows = [
             Imports.CoveredEntry(nik: "3374015203800001", scheme: "PIJAR SEMAR"),
             Imports.CoveredEntry(nik: "3374011203800002", scheme: "PIJAR SEMAR"),
         ]
         #expect(
-            try await onOwnThread { try Imports.covered(rows, database: db, logger: logger) }
+            try await onOwnThread { try Imports.covered(rows, database: db, keys: keys, logger: logger) }
                 == Imports.Summary(inserted: 2, updated: 0, unchanged: 0))
         #expect(
-            try await onOwnThread { try Imports.covered(rows, database: db, logger: logger) }
+            try await onOwnThread { try Imports.covered(rows, database: db, keys: keys, logger: logger) }
                 == Imports.Summary(inserted: 0, updated: 0, unchanged: 2))
         var edited = rows
         edited[1].scheme = "APBD Provinsi"
         let changed = edited
         #expect(
-            try await onOwnThread { try Imports.covered(changed, database: db, logger: logger) }
+            try await onOwnThread { try Imports.covered(changed, database: db, keys: keys, logger: logger) }
                 == Imports.Summary(inserted: 0, updated: 1, unchanged: 1))
         #expect(
-            try h.sql("SELECT scheme FROM covered_niks WHERE nik = '3374011203800002'")[0].string("scheme")
+            try h.sql(
+                "SELECT scheme FROM covered_niks WHERE nik_hash = decode('\(Hex.encode(keys.nikHash("3374011203800002")))', 'hex')"
+            )[0].string("scheme")
                 == "APBD Provinsi")
     }
 
@@ -76,13 +80,13 @@ import Testing
     @Test func aRefusedRowLeavesNothingBehind() async throws {
         let h = try PipelineHarness()
         defer { h.tearDown() }
-        let db = h.database, logger = Self.logger
+        let db = h.database, logger = Self.logger, keys = h.pipeline.dataKeys!
         let rows = [
             Imports.CoveredEntry(nik: "3374015203800001", scheme: "PIJAR SEMAR"),
             Imports.CoveredEntry(nik: "337401120380000", scheme: "PIJAR SEMAR"),
         ]
         do {
-            _ = try await onOwnThread { try Imports.covered(rows, database: db, logger: logger) }
+            _ = try await onOwnThread { try Imports.covered(rows, database: db, keys: keys, logger: logger) }
             Issue.record("a 15-digit NIK was stored")
         } catch {
             #expect(!"\(error)".contains("337401120380000"), "\(error)")

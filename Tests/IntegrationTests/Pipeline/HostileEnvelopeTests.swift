@@ -130,7 +130,7 @@ import Testing
                 messageId: "stuck-1"),
             body: Array("{".utf8))
         let db = try PostgresConnection(configuration: h.database)
-        _ = try db.pipeline(OutboxMessage.enqueue([stuck]))
+        _ = try db.pipeline(OutboxMessage.enqueue([stuck], keys: h.pipeline.dataKeys!))
         try await h.withWorker {
             try await h.publish(Self.registrations(h, 0..<20, sponsor: sponsor))
             try await h.waitFor("20 accepted and the stuck row", timeout: .seconds(30)) { e, d in

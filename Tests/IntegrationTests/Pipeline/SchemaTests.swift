@@ -1,4 +1,5 @@
 import Foundation
+import PeduliPrivacy
 import PeduliTestSupport
 import PeduliWorker
 import PostgresClient
@@ -37,8 +38,31 @@ import Testing
                     """, [id, registration, from, through])
             }
 
+            let keys = DataKeys.forTesting()
             #expect(
-                try Migrator(migrations: Schema.migrations, schema: schema).migrate(connection).applied == [4, 5, 6])
+                try Migrator(migrations: Schema.migrations(keys: keys), schema: schema).migrate(connection).applied
+                    == [4, 5, 6, 7, 8])
+            // The plain personal data of the earlier release is sealed, looked up by hash, and gone in the clear.
+            let sealed = try connection.query(
+                "SELECT nik_hash, name_sealed, birth_date_sealed, phone_sealed FROM registrations")
+            #expect(try sealed[0].bytes("nik_hash") == keys.nikHash("3374010101900001"))
+            let id = try #require(UUID(uuidString: registration))
+            #expect(
+                try keys.openText(
+                    try sealed[0].bytes("name_sealed"), context: "registrations/\(registration)/worker_name")
+                    == "Sutrisno")
+            #expect(
+                try keys.openText(
+                    try sealed[0].bytes("birth_date_sealed"), context: "registrations/\(id.canonicalString)/birth_date")
+                    == "1990-01-01")
+            #expect(try sealed[0].isNull("phone_sealed"))
+            let plain = try connection.query(
+                """
+                SELECT count(*) AS n FROM information_schema.columns
+                WHERE table_schema = $1 AND table_name = 'registrations'
+                    AND column_name IN ('nik', 'worker_name', 'birth_date', 'phone', 'address')
+                """, [schema])
+            #expect(try plain[0].int("n") == 0)
             let months = try connection.query(
                 "SELECT to_char(month, 'YYYY-MM') AS m, payment_id FROM payment_months ORDER BY month")
             #expect(try months.map { try $0.string("m") } == ["2026-12", "2027-01", "2027-02", "2027-03"])

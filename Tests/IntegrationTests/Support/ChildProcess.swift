@@ -23,8 +23,11 @@ final class WorkerProcess: @unchecked Sendable {
 
     /// The environment of this test process without any PEDULI_* variable (so that nothing of the developer's
     /// configuration leaks in), plus `extra`.
+    /// The data keys are the tests' own (`TestDataKeys`, the same the in-process harness uses) unless `extra`
+    /// sets `PEDULI_SECURITY_DATA_KEYS_FILE` itself (empty: none).
     static func environment(_ extra: [String: String]) -> [String: String] {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PEDULI_") }
+        env["PEDULI_SECURITY_DATA_KEYS_FILE"] = TestDataKeys.file
         for (key, value) in extra { env[key] = value }
         return env
     }

@@ -2,6 +2,7 @@ import AMQPClient
 import Foundation
 import Logging
 import PeduliDomain
+import PeduliPrivacy
 import PeduliSamples
 import PeduliTestSupport
 import PeduliWorker
@@ -70,6 +71,7 @@ final class PipelineHarness: @unchecked Sendable {
         amqp = try AMQPConfiguration(url: amqpURL, heartbeatSeconds: 10, connectionName: "pipeline-test")
         portal = try AMQPConfiguration(url: portalURL, heartbeatSeconds: 10, connectionName: "portal-test")
         var p = PipelineConfiguration()
+        p.dataKeys = TestDataKeys.keys
         for keyPath: WritableKeyPath<PipelineConfiguration.Topology, String> in [
             \.inboundExchange, \.registrationsQueue, \.paymentsQueue, \.eventsExchange, \.deadExchange,
             \.deadLettersQueue, \.retryQueuePrefix,

@@ -54,6 +54,7 @@ struct WiringTests {
             "worker.log_level": c.worker.logLevel.rawValue,
             "metrics.listen": c.metrics.host.map { "\($0):\(c.metrics.port)" } ?? "",
             "security.allowed_publishers": c.security.allowedPublishers.joined(separator: ","),
+            "security.data_keys_file": c.security.dataKeysFile,
             "roster.enforce": "\(c.rules.rosterEnforce)", "rules.nik_consistency": c.rules.nikConsistency.rawValue,
             "rules.allow_pppk": "\(c.rules.allowPPPK)", "rules.grace_months": "\(c.rules.graceMonths)",
             "rules.due_day_of_month": "\(c.rules.dueDayOfMonth)",
