@@ -97,6 +97,9 @@ public enum ConfigurationKeys {
             "informal workers already covered at the baseline"),
         // Scheduler
         .init("scheduler.interval_seconds", "60", .integer(1...86_400), "time between two reminder passes"),
+        .init(
+            "privacy.retention_months", "24", .integer(1...1_200),
+            "months after a membership ended before the scheduler erases its personal data"),
         // Catalogues
         .init(
             "catalogues.directory", "", .text,

@@ -7,7 +7,7 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Manage the data keys that protect personal data at rest.",
-        subcommands: [KeysGenerateCommand.self]
+        subcommands: [KeysGenerateCommand.self, KeysRotateCommand.self]
     )
 }
 

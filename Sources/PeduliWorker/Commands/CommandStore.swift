@@ -132,6 +132,14 @@ struct CommandStore: Sendable {
         }
         for row in results[5] {
             let id = try row.uuid("registration_id")
+            if try row.isNull("birth_date_sealed") {
+                // Erased at the subject's request or after retention: nothing more can be paid on it.
+                facts.registrations[id] = RegistrationState(
+                    status: .accepted, submittedAt: try row.timestamp("submitted_at"),
+                    acceptedAt: try row.timestamp("accepted_at"), birthDate: BatchFacts.rejectedRegistration.birthDate,
+                    paidThrough: try row.yearMonth("paid_through"), ended: true, nikRegisteredAgain: true)
+                continue
+            }
             let birth = try keys.openText(
                 try row.bytes("birth_date_sealed"), context: SealedPlace.registration(id, "birth_date"))
             guard let birthDate = JakartaDate.parse(birth) else {

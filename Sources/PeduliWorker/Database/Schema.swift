@@ -21,6 +21,7 @@ public enum Schema {
             Migration(
                 version: 8, name: "personal data: plain columns dropped", sql: v8,
                 prepare: { db in try PersonalDataMigration(keys: keys).sealPlainRows(on: db) }),
+            Migration(version: 9, name: "personal data: erasure and the audit trail", sql: v9),
         ]
     }
 
@@ -41,7 +42,9 @@ public enum Schema {
     static let v7 = """
         ALTER TABLE registrations
             ADD COLUMN nik_hash bytea, ADD COLUMN nik_sealed bytea, ADD COLUMN name_sealed bytea,
-            ADD COLUMN birth_date_sealed bytea, ADD COLUMN phone_sealed bytea, ADD COLUMN address_sealed bytea;
+            ADD COLUMN birth_date_sealed bytea, ADD COLUMN phone_sealed bytea, ADD COLUMN address_sealed bytea,
+            ALTER COLUMN nik DROP NOT NULL, ALTER COLUMN worker_name DROP NOT NULL,
+            ALTER COLUMN birth_date DROP NOT NULL;
         ALTER TABLE covered_niks ADD COLUMN nik_hash bytea;
         ALTER TABLE command_outcomes ADD COLUMN event_body_sealed bytea;
         ALTER TABLE outbox ADD COLUMN sealed boolean NOT NULL DEFAULT false;
@@ -53,13 +56,36 @@ public enum Schema {
         DROP INDEX registrations_one_active_per_nik;
         DROP INDEX registrations_nik;
         ALTER TABLE registrations
-            DROP COLUMN nik, DROP COLUMN worker_name, DROP COLUMN birth_date, DROP COLUMN phone, DROP COLUMN address,
-            ALTER COLUMN nik_hash SET NOT NULL;
+            DROP COLUMN nik, DROP COLUMN worker_name, DROP COLUMN birth_date, DROP COLUMN phone, DROP COLUMN address;
         CREATE UNIQUE INDEX registrations_one_active_per_nik ON registrations (nik_hash) WHERE ended_at IS NULL;
         CREATE INDEX registrations_nik ON registrations (nik_hash, accepted_at);
         ALTER TABLE covered_niks DROP CONSTRAINT covered_niks_pkey;
         ALTER TABLE covered_niks DROP COLUMN nik, ALTER COLUMN nik_hash SET NOT NULL, ADD PRIMARY KEY (nik_hash);
         ALTER TABLE command_outcomes DROP COLUMN event_body, ALTER COLUMN event_body_sealed SET NOT NULL;
+        """
+
+    /// A data subject's erasure keeps the row the report counts and removes what names the worker; the hash
+    /// moves to `erased_hash` so `subject show` still finds the record and a new registration of the NIK is not
+    /// blocked. Every reading or erasure of personal data is on record in `personal_data_audit`, which the
+    /// database itself keeps append-only (UU 27/2022 Pasal 31).
+    static let v9 = """
+        ALTER TABLE registrations ADD COLUMN erased_at timestamptz, ADD COLUMN erased_hash bytea;
+        CREATE INDEX registrations_erased_hash ON registrations (erased_hash) WHERE erased_hash IS NOT NULL;
+        CREATE TABLE personal_data_audit (
+            id           bigserial PRIMARY KEY,
+            at           timestamptz NOT NULL DEFAULT now(),
+            operator     text NOT NULL,
+            action       text NOT NULL
+                CHECK (action IN ('subject_show', 'subject_erase', 'retention_erase', 'keys_rotate')),
+            subject_hash bytea,
+            detail       text NOT NULL DEFAULT ''
+        );
+        CREATE FUNCTION personal_data_audit_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'personal_data_audit is append-only';
+        END $$;
+        CREATE TRIGGER personal_data_audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON personal_data_audit
+            FOR EACH STATEMENT EXECUTE FUNCTION personal_data_audit_is_append_only();
         """
 
     /// Three ways one outbox row stopped every event (issue of hostile envelopes):

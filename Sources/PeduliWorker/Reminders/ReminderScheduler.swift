@@ -87,7 +87,7 @@ public final class ReminderScheduler: Sendable {
                 """
                 SELECT registration_id, accepted_at, paid_through, birth_date_sealed, sponsor_nip, name_sealed,
                     nik_sealed
-                FROM registrations WHERE ended_at IS NULL AND registration_id > $1::uuid
+                FROM registrations WHERE ended_at IS NULL AND erased_at IS NULL AND registration_id > $1::uuid
                 ORDER BY registration_id LIMIT $2
                 """, [after, pageSize])
             guard let last = page.last else { break }
@@ -180,6 +180,14 @@ public final class ReminderScheduler: Sendable {
                             registrationID: c.event.registrationID, kind: c.reminder.kind, month: c.reminder.key.month))
                     PipelineMetrics.reminder(c.reminder.kind.rawValue)
                 }
+            }
+        }
+        // Retention (docs/operations.md, "Personal data"): memberships ended long ago lose their personal data.
+        if !dryRun && !shouldStop() {
+            let erased = try PersonalDataOperations(keys: keys, operatorName: "peduli-worker retention")
+                .eraseAfterRetention(months: pipeline.retentionMonths, on: db)
+            if erased > 0 {
+                logger.notice("personal data erased after retention", metadata: ["registrations": "\(erased)"])
             }
         }
         return emitted

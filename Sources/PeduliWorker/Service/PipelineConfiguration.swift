@@ -67,6 +67,8 @@ public struct PipelineConfiguration: Sendable, Equatable {
     public var allowedPublishers = Set(ConfigurationDefaults.list("security.allowed_publishers"))
     /// `scheduler.interval_seconds`: how often the reminder scheduler runs a pass (and once at start-up).
     public var schedulerInterval: Duration = .seconds(ConfigurationDefaults.integer("scheduler.interval_seconds"))
+    /// `privacy.retention_months`: a pass erases the personal data of memberships ended longer ago than this.
+    public var retentionMonths = ConfigurationDefaults.integer("privacy.retention_months")
     /// The outbox relay's safety-net poll when no NOTIFY arrives.
     public var outboxPollInterval: Duration = .seconds(1)
     /// Rows the relay publishes before it waits for their confirms.

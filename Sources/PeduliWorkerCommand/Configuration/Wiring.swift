@@ -79,6 +79,7 @@ extension WorkerConfiguration {
         p.maxMessageBytes = worker.maxMessageBytes
         p.allowedPublishers = Set(security.allowedPublishers)
         p.schedulerInterval = .seconds(scheduler.intervalSeconds)
+        p.retentionMonths = scheduler.retentionMonths
         return p
     }
 

@@ -92,6 +92,8 @@ struct TopologyNames: Sendable, Equatable {
 struct SchedulerSettings: Sendable, Equatable {
     /// `scheduler.interval_seconds`.
     var intervalSeconds = ConfigurationDefaults.integer("scheduler.interval_seconds")
+    /// `privacy.retention_months`.
+    var retentionMonths = ConfigurationDefaults.integer("privacy.retention_months")
 }
 
 /// The programme's rules, typed but not interpreted: PeduliDomain owns their meaning.
@@ -248,6 +250,7 @@ struct WorkerConfiguration: Sendable {
 
         // Scheduler
         configuration.scheduler.intervalSeconds = reader.integer("scheduler.interval_seconds")
+        configuration.scheduler.retentionMonths = reader.integer("privacy.retention_months")
 
         // Rules
         configuration.rules = readRules(&reader)
