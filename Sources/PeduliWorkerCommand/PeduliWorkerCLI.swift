@@ -23,7 +23,7 @@ struct PeduliWorkerCLI: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, MigrateCommand.self, CheckConfigCommand.self, RosterCommand.self,
-            CoveredCommand.self, RemindersCommand.self, ReportCommand.self,
+            CoveredCommand.self, RemindersCommand.self, ReportCommand.self, DeadLettersCommand.self,
         ]
     )
 }

@@ -16,7 +16,31 @@ public enum Schema {
         Migration(version: 4, name: "covered months as rows", sql: v4),
         Migration(version: 5, name: "parked messages claim no message id", sql: v5),
         Migration(version: 6, name: "outbox headers on the wire, per-row retries, rows set aside", sql: v6),
+        Migration(version: 7, name: "dead-letter replays", sql: v7),
     ]
+
+    /// `peduli-worker dead-letters replay`: one row per parked message republished, linking the parked copy
+    /// (its `message_id`, absent when it had none, and a fingerprint of routing key, `message_id` and body)
+    /// to the `message_id` of the replay. The row is written before the publish and confirmed after the
+    /// broker's confirm, before the parked copy is removed: a replay interrupted after the confirm finds the
+    /// confirmed row and only removes the copy; one interrupted before publishes again under the same new
+    /// `message_id`, which the inbox makes a no-op if the first publish got through. No personal data.
+    static let v7 = """
+        CREATE TABLE dead_letter_replays (
+            id                   bigserial PRIMARY KEY,
+            fingerprint          text NOT NULL,
+            original_message_id  text,
+            new_message_id       text NOT NULL UNIQUE,
+            reason               text NOT NULL,
+            routing_key          text NOT NULL,
+            publisher            text,
+            forced               boolean NOT NULL,
+            operator             text NOT NULL,
+            created_at           timestamptz NOT NULL DEFAULT now(),
+            confirmed_at         timestamptz
+        );
+        CREATE INDEX dead_letter_replays_fingerprint ON dead_letter_replays (fingerprint);
+        """
 
     /// Three ways one outbox row stopped every event (issue of hostile envelopes):
     /// - headers as JSON could not be read back past the parser's depth: they are now stored as on the wire;
