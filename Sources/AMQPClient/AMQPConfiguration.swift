@@ -16,6 +16,9 @@ public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible, Custom
     public var user: String
     public var password: String
     public var vhost: String
+    /// The URL's query parameters that librabbitmq can honour; each overrides the configuration's value for
+    /// this node.
+    public var options: AMQPURIOptions = .init()
 
     public static let defaultPort = 5672
     public static let defaultTLSPort = 5671
@@ -43,7 +46,7 @@ public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible, Custom
         let scheme = useTLS ? "amqps" : "amqp"
         let hostPart = host.contains(":") ? "[\(host)]" : host
         let vhostPart = vhost == "/" ? "" : AMQPURLParser.percentEncode(vhost)
-        return "\(scheme)://\(AMQPURLParser.percentEncode(user)):***@\(hostPart):\(port)/\(vhostPart)"
+        return "\(scheme)://\(AMQPURLParser.percentEncode(user)):***@\(hostPart):\(port)/\(vhostPart)" + options.query
     }
 
     public var description: String { redacted }
@@ -53,8 +56,42 @@ public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible, Custom
             self,
             children: [
                 "useTLS": useTLS, "host": host, "port": port, "user": user,
-                "password": "***", "vhost": vhost,
+                "password": "***", "vhost": vhost, "options": options,
             ])
+    }
+}
+
+/// The query parameters of RabbitMQ's URI specification that librabbitmq 0.11 can honour: `heartbeat`
+/// (seconds), `connection_timeout` (milliseconds), `channel_max` and `frame_max`. The others
+/// (`auth_mechanism`, the TLS file and verification parameters, ...) are refused by the parser with a message
+/// saying so, rather than ignored.
+public struct AMQPURIOptions: Sendable, Equatable {
+    public var heartbeatSeconds: Int?
+    public var connectTimeout: Duration?
+    public var channelMax: Int?
+    public var frameMax: Int?
+
+    public init(
+        heartbeatSeconds: Int? = nil, connectTimeout: Duration? = nil, channelMax: Int? = nil, frameMax: Int? = nil
+    ) {
+        self.heartbeatSeconds = heartbeatSeconds
+        self.connectTimeout = connectTimeout
+        self.channelMax = channelMax
+        self.frameMax = frameMax
+    }
+
+    /// `?heartbeat=10&...` as parsed, empty when none was given.
+    public var query: String {
+        var items: [String] = []
+        if let heartbeatSeconds { items.append("heartbeat=\(heartbeatSeconds)") }
+        if let connectTimeout {
+            items.append(
+                "connection_timeout=\(connectTimeout.components.seconds * 1000 + connectTimeout.components.attoseconds / 1_000_000_000_000_000)"
+            )
+        }
+        if let channelMax { items.append("channel_max=\(channelMax)") }
+        if let frameMax { items.append("frame_max=\(frameMax)") }
+        return items.isEmpty ? "" : "?" + items.joined(separator: "&")
     }
 }
 
@@ -112,7 +149,9 @@ public struct AMQPConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// frame nests at most `frameMax / 5` levels: 26,214 at the default, 2.9 MB. 32 bytes of stack per byte of
     /// frame covers that with room, plus 8 MiB for everything else. Virtual memory: only the pages a deep
     /// header touches become resident.
-    public var threadStackSize: Int { 8 << 20 + 32 * max(frameMax, 131_072) }
+    public var threadStackSize: Int {
+        8 << 20 + 32 * max(endpoints.compactMap(\.options.frameMax).max() ?? 0, frameMax, 131_072)
+    }
 
     public init(
         endpoints: [AMQPEndpoint], heartbeatSeconds: Int = 30, connectionName: String = "peduli-worker",
@@ -182,7 +221,11 @@ enum AMQPURLParser {
         }
         var rest = Substring(text[schemeEnd.upperBound...])
         if rest.contains("#") { throw fail("fragments (#) are not allowed") }
-        if rest.contains("?") { throw fail("query parameters are not supported; use the configuration fields") }
+        var options = AMQPURIOptions()
+        if let question = rest.firstIndex(of: "?") {
+            options = try parseQuery(rest[rest.index(after: question)...])
+            rest = rest[..<question]
+        }
         if rest.contains(where: { $0 == " " || $0.isNewline }) { throw fail("unencoded whitespace") }
 
         // Split authority and path.
@@ -235,7 +278,49 @@ enum AMQPURLParser {
             if path.contains("/") { throw fail("the vhost must be one path segment (encode '/' as %2F)") }
             vhost = try decode(path, what: "vhost")
         }
-        return AMQPEndpoint(useTLS: useTLS, host: host, port: port, user: user, password: password, vhost: vhost)
+        var endpoint = AMQPEndpoint(
+            useTLS: useTLS, host: host, port: port, user: user, password: password, vhost: vhost)
+        endpoint.options = options
+        return endpoint
+    }
+
+    /// The parameters librabbitmq can honour; every other one is refused by name (a value is never repeated:
+    /// the query may follow a password in the same string).
+    static func parseQuery(_ query: Substring) throws -> AMQPURIOptions {
+        func fail(_ why: String) -> AMQPError { AMQPError(code: .invalidURL, operation: "parse URL", detail: why) }
+        var options = AMQPURIOptions()
+        var seen: Set<String> = []
+        for item in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = try decode(pair[0], what: "query parameter name")
+            let text = pair.count == 2 ? try decode(pair[1], what: "query parameter \(name)") : ""
+            guard seen.insert(name).inserted else { throw fail("query parameter \(name) is given twice") }
+            func number(_ range: ClosedRange<Int>, _ unit: String) throws -> Int {
+                guard !text.isEmpty, text.allSatisfy(\.isASCIIDigit), text.count <= 10, let value = Int(text),
+                    range.contains(value)
+                else {
+                    throw fail(
+                        "query parameter \(name) must be \(unit) from \(range.lowerBound) to \(range.upperBound)")
+                }
+                return value
+            }
+            switch name {
+            case "heartbeat": options.heartbeatSeconds = try number(0...65_535, "whole seconds")
+            case "connection_timeout": options.connectTimeout = .milliseconds(try number(1...3_600_000, "milliseconds"))
+            case "channel_max": options.channelMax = try number(0...65_535, "a channel count")
+            case "frame_max": options.frameMax = try number(4_096...2_147_483_647, "bytes")
+            case "cacertfile", "certfile", "keyfile", "verify", "server_name_indication", "fail_if_no_peer_cert",
+                "depth":
+                throw fail(
+                    "query parameter \(name) is not supported: TLS is set with the amqp.tls.* keys "
+                        + "(librabbitmq honours heartbeat, connection_timeout, channel_max and frame_max)")
+            default:
+                throw fail(
+                    "query parameter \(name) is not supported (librabbitmq honours heartbeat, connection_timeout, "
+                        + "channel_max and frame_max)")
+            }
+        }
+        return options
     }
 
     /// Percent-decodes one URL component; rejects malformed escapes, NUL and invalid UTF-8.

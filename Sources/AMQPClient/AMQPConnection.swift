@@ -109,7 +109,8 @@ public final class AMQPConnection {
                 code: .connectionFailed, operation: "connect", endpoint: redactedEndpoint,
                 detail: "cannot create a socket")
         }
-        var connectTimeout = configuration.connectTimeout.timeval
+        let timeout = endpoint.options.connectTimeout ?? configuration.connectTimeout
+        var connectTimeout = timeout.timeval
         let status = amqp_socket_open_noblock(
             socket, arena.cString(endpoint.host), Int32(endpoint.port), &connectTimeout)
         guard status == AMQP_STATUS_OK.rawValue else {
@@ -117,7 +118,7 @@ public final class AMQPConnection {
             if error.code != .tls { error.code = .connectionFailed }
             throw error
         }
-        var handshakeTimeout = configuration.connectTimeout.timeval
+        var handshakeTimeout = timeout.timeval
         _ = amqp_set_handshake_timeout(state, &handshakeTimeout)
         var rpcTimeout = configuration.rpcTimeout.timeval
         _ = amqp_set_rpc_timeout(state, &rpcTimeout)
@@ -137,9 +138,12 @@ public final class AMQPConnection {
             "capabilities": .table(capabilities),
         ]
         var properties = arena.table(clientProperties)
-        let heartbeat = Int32(clamping: max(0, min(configuration.heartbeatSeconds, Int(UInt16.max))))
+        // The URL's own parameters (`?heartbeat=10`) win over the configuration's for that node.
+        let heartbeatSeconds = endpoint.options.heartbeatSeconds ?? configuration.heartbeatSeconds
+        let heartbeat = Int32(clamping: max(0, min(heartbeatSeconds, Int(UInt16.max))))
         let login = peduli_amqp_login_plain(
-            state, arena.cString(endpoint.vhost), 0, Int32(clamping: configuration.frameMax),
+            state, arena.cString(endpoint.vhost), Int32(clamping: endpoint.options.channelMax ?? 0),
+            Int32(clamping: endpoint.options.frameMax ?? configuration.frameMax),
             heartbeat, &properties, arena.cString(endpoint.user),
             arena.cString(endpoint.password))
         withExtendedLifetime(arena) {}

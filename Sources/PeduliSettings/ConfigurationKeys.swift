@@ -147,6 +147,22 @@ public enum ConfigurationKeys {
         return all.first { $0.name.split(separator: ".").last.map(String.init) == leaf }?.name
     }
 
+    /// The key whose environment variable (`PEDULI_WORKER_PREFETCH`) is closest to `variable`, if it is close
+    /// enough to be a typo, else a key whose last component matches the variable's end.
+    public static func suggestion(forEnvironmentName variable: String) -> String? {
+        var best: (name: String, distance: Int)?
+        for key in all {
+            let distance = editDistance(variable, key.environmentName)
+            if distance < (best?.distance ?? Int.max) { best = (key.name, distance) }
+        }
+        let stem = variable.hasPrefix("PEDULI_") ? String(variable.dropFirst(7)) : variable
+        if let best, best.distance <= max(2, stem.count / 4) { return best.name }
+        return all.first { key in
+            let leaf = key.name.split(separator: ".").last.map { $0.uppercased() } ?? ""
+            return !leaf.isEmpty && stem.hasSuffix("_" + leaf)
+        }?.name
+    }
+
     public static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         if a.isEmpty { return b.count }

@@ -8,8 +8,9 @@ struct CheckConfigCommand: ParsableCommand {
         abstract: "Load and validate the configuration, and print the effective values.",
         discussion: """
             Reads the configuration exactly as `run` would (defaults, file, environment, credential \
-            files), checks every key, and prints each key with its effective value and where it came \
-            from. Secrets (passwords in URLs) are shown as ***. Prints every problem found and exits \
+            files), checks every key and everything `run` checks before it connects (the URLs and their \
+            parameters, the rules, the catalogues), and prints each key with its effective value and where \
+            it came from. Warns about PEDULI_* environment variables that name no key. Secrets (passwords in URLs) are shown as ***. Prints every problem found and exits \
             78 if there is any; 0 otherwise. Needs both PEDULI_AMQP_URL and PEDULI_DATABASE_URL \
             (or their credential files), as `run` does. Connects to nothing.
             """
@@ -25,8 +26,12 @@ struct CheckConfigCommand: ParsableCommand {
             print(ExampleConfiguration.render(), terminator: "")
             return
         }
-        let configuration = try loadConfiguration(options, requiring: .all)
-        var problems: [String] = []
+        let loader = ConfigurationLoader()
+        for warning in loader.unknownEnvironmentVariables() {
+            printError("peduli-worker: warning: \(warning)")
+        }
+        let configuration = try loadConfiguration(options, requiring: .all, loader: loader)
+        var problems = configuration.clientProblems()
         for (key, path) in [
             ("amqp.tls.ca_file", configuration.amqp.tls.caFile),
             ("amqp.tls.cert_file", configuration.amqp.tls.certFile),

@@ -11,7 +11,7 @@ func configurationStep<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch {
-        printError("peduli-worker: configuration error: \(error)")
+        printError("peduli-worker: configuration error: \(WorkerConfiguration.keyed(error))")
         throw ExitCode(ExitCodes.configuration)
     }
 }

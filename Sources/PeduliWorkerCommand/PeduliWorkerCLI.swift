@@ -24,7 +24,7 @@ struct PeduliWorkerCLI: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, MigrateCommand.self, CheckConfigCommand.self, RosterCommand.self,
             CoveredCommand.self, RemindersCommand.self, ReportCommand.self, KeysCommand.self,
-            SubjectCommand.self,
+            SubjectCommand.self, DeadLettersCommand.self,
         ]
     )
 }

@@ -25,6 +25,9 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try loadConfiguration(options, requiring: .all)
         let shell = OperationalServices.bootstrap(configuration)
+        for warning in ConfigurationLoader().unknownEnvironmentVariables() {
+            shell.logger.warning("\(warning)")
+        }
         let worker = try configurationStep {
             WorkerService(
                 amqp: try configuration.amqpConfiguration(), database: try configuration.databaseConfiguration(),

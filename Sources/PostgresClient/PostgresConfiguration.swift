@@ -149,9 +149,18 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, Equatabl
         return out + "'"
     }
 
-    /// libpq quotes the offending fragment of a bad string (which may be part of a password).
+    /// libpq quotes the offending fragment of a bad string (which may be part of a password). One is kept:
+    /// the name of an unknown URI query parameter (`invalid URI query parameter: "bogus"`), when it is a
+    /// plain keyword, which is what an operator needs to fix it.
     static func withoutQuotedFragments(_ message: String) -> String {
         let firstLine = message.split(separator: "\n").first.map(String.init) ?? message
+        let unknownParameter = "invalid URI query parameter: \""
+        if firstLine.hasPrefix(unknownParameter), firstLine.hasSuffix("\"") {
+            let name = firstLine.dropFirst(unknownParameter.count).dropLast()
+            if (1...40).contains(name.count), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0 == "_") }) {
+                return firstLine
+            }
+        }
         var out = ""
         var inQuote = false
         for ch in firstLine {

@@ -80,7 +80,12 @@ import Testing
         ("amqp://u:%G1@h", "percent-escape in the password"),
         ("amqp://h/%00", "NUL character"),
         ("amqp://h/%FF", "not valid UTF-8"),
-        ("amqp://h/v?heartbeat=5", "query parameters"),
+        ("amqp://h/v?bogus=1", "query parameter bogus is not supported"),
+        ("amqp://h/v?cacertfile=/x", "amqp.tls.* keys"),
+        ("amqp://h/v?heartbeat=abc", "heartbeat must be whole seconds"),
+        ("amqp://h/v?heartbeat=70000", "heartbeat must be whole seconds"),
+        ("amqp://h/v?frame_max=100", "frame_max must be bytes"),
+        ("amqp://h/v?heartbeat=1&heartbeat=2", "given twice"),
         ("amqp://h/v#x", "fragments"),
         ("amqp://[::1/v", "unterminated IPv6"),
         ("amqp://[::1]x/v", "after IPv6"),
@@ -92,6 +97,25 @@ import Testing
         let error = #expect(throws: AMQPError.self) { try AMQPEndpoint(url: url) }
         #expect(error?.code == .invalidURL)
         #expect(error?.detail?.contains(reason) == true, "\(String(describing: error?.detail))")
+    }
+
+    @Test func acceptsTheQueryParametersLibrabbitmqHonours() throws {
+        let e = try AMQPEndpoint(
+            url: "amqp://u:p@h:5700/v?heartbeat=10&connection_timeout=2500&channel_max=16&frame_max=65536")
+        #expect(e.vhost == "v")
+        #expect(e.port == 5700)
+        #expect(e.options.heartbeatSeconds == 10)
+        #expect(e.options.connectTimeout == .milliseconds(2500))
+        #expect(e.options.channelMax == 16)
+        #expect(e.options.frameMax == 65536)
+        #expect(
+            e.redacted == "amqp://u:***@h:5700/v?heartbeat=10&connection_timeout=2500&channel_max=16&frame_max=65536")
+        let root = try AMQPEndpoint(url: "amqp://u:p@h/?heartbeat=10")
+        #expect(root.vhost == "/")
+        #expect(root.options.heartbeatSeconds == 10)
+        let bare = try AMQPEndpoint(url: "amqp://u:p@h?heartbeat=0")
+        #expect(bare.options.heartbeatSeconds == 0)
+        #expect(bare.host == "h")
     }
 
     @Test func parsesClusterList() throws {

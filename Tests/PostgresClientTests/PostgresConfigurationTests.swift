@@ -134,3 +134,14 @@ import Testing
         #expect(options == PostgresConfiguration.sessionOptions + expected)
     }
 }
+
+@Suite struct PostgresConfigurationQueryTests {
+    @Test func anUnknownURIParameterIsRefusedByNameAsLibpqRefusesIt() {
+        let error = #expect(throws: PostgresError.self) {
+            try PostgresConfiguration("postgresql://u:secret7@h/db?bogus=1")
+        }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message == "invalid PostgreSQL connection string: invalid URI query parameter: \"bogus\"")
+        #expect(error?.message.contains("secret7") == false)
+    }
+}

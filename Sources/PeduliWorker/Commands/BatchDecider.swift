@@ -57,7 +57,7 @@ struct BatchDecider: Sendable {
         }
 
         mutating func park(_ c: InboundCommand.Context, _ reason: ParkReason, _ detail: String, key: String?) {
-            decision.outbox.append(decider.copies.parked(c, reason: reason, detail: detail))
+            decision.outbox.append(decider.copies.parked(c, reason: reason, detail: detail, at: decidedAt))
             log(c, "parked", key: key, reasons: [reason.rawValue])
         }
 

@@ -11,15 +11,19 @@ struct CommandCopies: Sendable {
 
     /// The message with the reason headers, bound for `peduli.dead`. The original `user_id` travels in
     /// `x-peduli-user-id`: the validated publisher, absent when there was none (a forged header is dropped).
-    func parked(_ c: InboundCommand.Context, reason: ParkReason, detail: String) -> OutboxMessage {
+    /// The copy goes out under the worker's own validated `user_id`, so whoever reads the dead letters
+    /// (`peduli-worker dead-letters`) can tell the worker's headers from forged ones, as the worker does for
+    /// retry copies; `x-peduli-parked-at` is when it was parked (what `dead-letters purge --older-than` reads).
+    func parked(_ c: InboundCommand.Context, reason: ParkReason, detail: String, at parkedAt: Date) -> OutboxMessage {
         var properties = c.delivery.properties
         var headers = properties.headers ?? AMQPTable()
         headers["x-peduli-reason"] = .string(reason.rawValue)
         headers["x-peduli-detail"] = .string(String(detail.prefix(200)))
         headers["x-peduli-queue"] = .string(c.queue)
         headers["x-peduli-user-id"] = c.publisher.map(AMQPFieldValue.string)
+        headers["x-peduli-parked-at"] = .timestamp(UInt64(max(0, parkedAt.timeIntervalSince1970)))
         properties.headers = headers
-        properties.userId = nil
+        properties.userId = workerUser
         return OutboxMessage(
             exchange: topology.deadExchange, routingKey: c.delivery.routingKey, properties: properties,
             body: c.delivery.body)

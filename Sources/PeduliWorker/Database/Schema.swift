@@ -22,6 +22,7 @@ public enum Schema {
                 version: 8, name: "personal data: plain columns dropped", sql: v8,
                 prepare: { db in try PersonalDataMigration(keys: keys).sealPlainRows(on: db) }),
             Migration(version: 9, name: "personal data: erasure and the audit trail", sql: v9),
+            Migration(version: 10, name: "dead-letter replays", sql: v10),
         ]
     }
 
@@ -86,6 +87,29 @@ public enum Schema {
         END $$;
         CREATE TRIGGER personal_data_audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON personal_data_audit
             FOR EACH STATEMENT EXECUTE FUNCTION personal_data_audit_is_append_only();
+        """
+
+    /// `peduli-worker dead-letters replay`: one row per parked message republished, linking the parked copy
+    /// (its `message_id`, absent when it had none, and a fingerprint of routing key, `message_id` and body)
+    /// to the `message_id` of the replay. The row is written before the publish and confirmed after the
+    /// broker's confirm, before the parked copy is removed: a replay interrupted after the confirm finds the
+    /// confirmed row and only removes the copy; one interrupted before publishes again under the same new
+    /// `message_id`, which the inbox makes a no-op if the first publish got through. No personal data.
+    static let v10 = """
+        CREATE TABLE dead_letter_replays (
+            id                   bigserial PRIMARY KEY,
+            fingerprint          text NOT NULL,
+            original_message_id  text,
+            new_message_id       text NOT NULL UNIQUE,
+            reason               text NOT NULL,
+            routing_key          text NOT NULL,
+            publisher            text,
+            forced               boolean NOT NULL,
+            operator             text NOT NULL,
+            created_at           timestamptz NOT NULL DEFAULT now(),
+            confirmed_at         timestamptz
+        );
+        CREATE INDEX dead_letter_replays_fingerprint ON dead_letter_replays (fingerprint);
         """
 
     /// Three ways one outbox row stopped every event (issue of hostile envelopes):

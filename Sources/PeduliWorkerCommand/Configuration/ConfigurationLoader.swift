@@ -32,8 +32,8 @@ struct RawConfiguration: Sendable {
 ///    `LoadCredential=`), then `PEDULI_AMQP_URL_FILE` / `PEDULI_DATABASE_URL_FILE`, which name a
 ///    file explicitly and so win over the directory.
 ///
-/// Unknown keys in the file are errors; unknown `PEDULI_*` variables are ignored, because the
-/// environment is shared with other tools (`PEDULI_CONFIG`, test variables).
+/// Unknown keys in the file are errors; unknown `PEDULI_*` variables are not (the environment is shared with
+/// other tools), but `unknownEnvironmentVariables()` names them for `check-config` and `run` to warn about.
 struct ConfigurationLoader {
     var environment: [String: String]
     /// The locations tried when neither `--config` nor `PEDULI_CONFIG` is given.
@@ -47,6 +47,27 @@ struct ConfigurationLoader {
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
+    }
+
+    /// `PEDULI_*` variables that are not a key's but mean something to the worker or its tools.
+    static let otherVariables = Set(
+        ["PEDULI_CONFIG", "PEDULI_AMQP_PORT", "PEDULI_PG_PORT", "PEDULI_STATE_DIR"] + credentials.map(\.variable))
+    /// Prefixes of the test suite's variables.
+    static let otherPrefixes = ["PEDULI_TEST_"]
+
+    /// One warning per `PEDULI_*` variable that names no key, with the nearest key's variable when one is
+    /// close: a mistyped `PEDULI_WORKER_PREFECTH` would otherwise be ignored without a word.
+    func unknownEnvironmentVariables() -> [String] {
+        let known = Set(ConfigurationKeys.all.map(\.environmentName)).union(Self.otherVariables)
+        return environment.keys.sorted().compactMap { name -> String? in
+            guard name.hasPrefix("PEDULI_"), !known.contains(name),
+                !Self.otherPrefixes.contains(where: name.hasPrefix)
+            else { return nil }
+            let hint = ConfigurationKeys.suggestion(forEnvironmentName: name).map {
+                "; did you mean \(ConfigurationKeys[$0].environmentName) (key \($0))?"
+            }
+            return "environment variable \(name) names no configuration key and is ignored\(hint ?? "")"
+        }
     }
 
     /// The file to read, or nil when there is none; an explicit path must exist.

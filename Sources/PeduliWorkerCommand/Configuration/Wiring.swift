@@ -9,6 +9,36 @@ import PostgresClient
 /// The bridge from the validated configuration to the values each layer takes. Kept in one place so a new
 /// key is wired once.
 extension WorkerConfiguration {
+    /// Every check `run` makes on the configuration before it touches the network, beyond the reader's: the
+    /// URLs parsed as the clients parse them (RabbitMQ's query parameters, libpq's own `PQconninfoParse` for
+    /// the database URL, so an unknown parameter is refused as libpq would), the programme's rules and
+    /// catalogues. Each problem names its key. `check-config` lists them; `run` stops on the first (78).
+    func clientProblems(requiring requirements: Requirements = .all) -> [String] {
+        var problems: [String] = []
+        if requirements.contains(.amqp) {
+            do { _ = try amqpConfiguration() } catch { problems.append(Self.keyed(error)) }
+        }
+        if requirements.contains(.database) {
+            do { _ = try databaseConfiguration() } catch { problems.append(Self.keyed(error)) }
+        }
+        do { _ = try programmeConfiguration() } catch { problems.append(Self.keyed(error)) }
+        return problems
+    }
+
+    /// A client's refusal of a configuration value, said with the key it came from.
+    static func keyed(_ error: any Error) -> String {
+        switch error {
+        case let error as AMQPError where error.code == .invalidURL || error.code == .invalidArgument:
+            return "amqp.url: \(error.detail ?? error.code.rawValue)"
+        case let error as PostgresError where error.code == .invalidConfiguration:
+            return "database.url: \(error.message)"
+        case let error as ConfigurationErrors:
+            return error.errors.map(\.description).joined(separator: "; ")
+        default:
+            return "\(error)"
+        }
+    }
+
     func amqpConfiguration(connectionName: String = "peduli-worker") throws -> AMQPConfiguration {
         let tls = AMQPTLSOptions(
             caFile: amqp.tls.caFile.isEmpty ? nil : amqp.tls.caFile,

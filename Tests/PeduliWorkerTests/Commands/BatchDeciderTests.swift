@@ -263,8 +263,9 @@ struct BatchDeciderTests {
         let copy = try #require(Self.decider.decide([junk], facts: Self.facts(), at: Self.now).outbox.first)
         #expect(copy.body == Array("nope".utf8))
         #expect(copy.properties.messageId == "bad-1")
-        #expect(copy.properties.userId == nil)
+        #expect(copy.properties.userId == "peduli-worker")
         #expect(copy.properties.headers?["x-peduli-reason"]?.stringValue == "malformed_json")
+        #expect(copy.properties.headers?["x-peduli-parked-at"] == .timestamp(UInt64(Self.now.timeIntervalSince1970)))
         #expect(copy.properties.headers?["x-peduli-user-id"]?.stringValue == "portal")
         #expect(copy.properties.headers?["x-peduli-queue"]?.stringValue == Self.pipeline.topology.registrationsQueue)
     }
