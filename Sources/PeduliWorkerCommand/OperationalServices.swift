@@ -15,7 +15,7 @@ struct OperationalServices {
     /// Installs the process-wide logging and metrics backends; call once, first thing in `run`.
     static func bootstrap(_ configuration: WorkerConfiguration) -> OperationalServices {
         let logger = bootstrapLogging(configuration)
-        let registry = bootstrapMetrics()
+        let registry = bootstrapMetrics(pipeline: configuration.pipelineConfiguration())
         return OperationalServices(
             registry: registry, health: HealthState(), notifier: SystemdNotifier(), logger: logger)
     }
@@ -31,7 +31,7 @@ struct OperationalServices {
             services.append(
                 MetricsEndpointService(
                     host: host, port: configuration.metrics.port, registry: registry, health: health,
-                    logger: logger))
+                    livenessWindow: livenessWindow, logger: logger))
         }
         let health = self.health
         let window = livenessWindow

@@ -216,10 +216,12 @@ struct BatchDecider: Sendable {
         }
     }
 
-    /// An event bound for `peduli.events`, correlated with the command that caused it.
+    /// An event bound for `peduli.events`, correlated with the command that caused it and carrying its
+    /// trace context (`TraceContext`: a valid `traceparent` and its `tracestate`, nothing otherwise).
     func eventMessage(_ event: any PeduliEvent, body: [UInt8], context c: InboundCommand.Context) -> OutboxMessage {
         .event(
             type: event.eventType, eventID: event.eventID, body: body, correlationID: c.correlationID,
-            occurredAt: event.occurredAt, pipeline: pipeline)
+            occurredAt: event.occurredAt, pipeline: pipeline,
+            trace: TraceContext(headers: c.delivery.properties.headers))
     }
 }

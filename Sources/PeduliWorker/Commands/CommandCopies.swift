@@ -3,7 +3,8 @@ import Foundation
 
 /// The copies of a command the worker publishes: to the dead letters when it is parked, to a delay queue when
 /// a payment waits for its registration. Both keep the message as it arrived (properties, headers, body) and
-/// add the worker's `x-peduli-*` headers.
+/// add the worker's `x-peduli-*` headers; a parked copy keeps its trace headers as they arrived (it is the
+/// evidence), a retry copy carries them checked.
 struct CommandCopies: Sendable {
     let topology: PipelineConfiguration.Topology
     /// The worker's own AMQP user: RabbitMQ only lets a publisher set its own `user_id`.
@@ -30,10 +31,11 @@ struct CommandCopies: Sendable {
     }
 
     /// A copy for a delayed-retry queue, under the worker's own validated user, carrying the next attempt
-    /// number and the original publisher.
+    /// number and the original publisher. Its trace headers are the checked context (`TraceContext`): an invalid
+    /// `traceparent` is not passed on under the worker's name, an overlong `tracestate` is cut.
     func retry(_ c: InboundCommand.Context, queue: String) -> OutboxMessage {
         var properties = c.delivery.properties
-        var headers = properties.headers ?? AMQPTable()
+        var headers = TraceContext.checked(properties.headers ?? AMQPTable())
         headers["x-peduli-attempt"] = .int32(Int32(c.attempt + 1))
         headers["x-peduli-user-id"] = c.publisher.map(AMQPFieldValue.string)
         properties.headers = headers

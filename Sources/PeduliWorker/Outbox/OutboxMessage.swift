@@ -202,20 +202,35 @@ public enum PropertiesCodec {
 }
 
 extension OutboxMessage {
+    /// What a row is, for the metrics: an event, a parked copy (to the dead exchange) or a retry copy (to a delay
+    /// queue through the default exchange).
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case event
+        case parked
+        case retry
+    }
+
+    func kind(in topology: PipelineConfiguration.Topology) -> Kind {
+        if exchange == topology.deadExchange { return .parked }
+        if exchange.isEmpty { return .retry }
+        return .event
+    }
+
     /// An event for `peduli.events` with the properties docs/contract.md requires: persistent, JSON, `message_id` =
-    /// `event_id`, `type` and routing key = `event_type`, `app_id`, `timestamp`, and the answered command's
-    /// correlation id when there is one.
+    /// `event_id`, `type` and routing key = `event_type`, `app_id`, `timestamp`, the answered command's
+    /// correlation id when there is one, and its trace context (`traceparent`, `tracestate`) when it had a
+    /// valid one; no headers otherwise (a reminder has no command, so no trace context).
     static func event(
         type: String, eventID: UUID, body: [UInt8], correlationID: String?, occurredAt: Date,
-        pipeline: PipelineConfiguration
+        pipeline: PipelineConfiguration, trace: TraceContext? = nil
     ) -> OutboxMessage {
-        OutboxMessage(
-            exchange: pipeline.topology.eventsExchange, routingKey: type,
-            properties: AMQPProperties(
-                contentType: "application/json", deliveryMode: 2, correlationId: correlationID,
-                messageId: eventID.canonicalString,
-                timestamp: UInt64(max(0, occurredAt.timeIntervalSince1970)), type: type, appId: pipeline.appID),
-            body: body)
+        var properties = AMQPProperties(
+            contentType: "application/json", deliveryMode: 2, correlationId: correlationID,
+            messageId: eventID.canonicalString,
+            timestamp: UInt64(max(0, occurredAt.timeIntervalSince1970)), type: type, appId: pipeline.appID)
+        properties.headers = trace?.headers
+        return OutboxMessage(
+            exchange: pipeline.topology.eventsExchange, routingKey: type, properties: properties, body: body)
     }
 
     /// The statements every writer of the outbox runs in its transaction: one insert of the messages in their

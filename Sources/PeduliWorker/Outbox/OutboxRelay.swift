@@ -207,7 +207,8 @@ final class OutboxRelay: Sendable {
         }
         let nacked = Set(try channel.waitForConfirms(timeout: .seconds(30), progress: { health.heartbeat("relay") }))
         let confirmTime = ContinuousClock.now - publishedAt
-        let confirmed = sequenceToRow.filter { !nacked.contains($0.key) }.map(\.value.id).sorted()
+        let confirmedRows = sequenceToRow.filter { !nacked.contains($0.key) }.map(\.value)
+        let confirmed = confirmedRows.map(\.id).sorted()
         var retryIDs: [Int64] = [], retryDelays: [String] = []
         var refusedRoutes: Set<String> = []
         for sequence in nacked.sorted() {
@@ -262,7 +263,8 @@ final class OutboxRelay: Sendable {
         for reason in Set(setAside.map(\.reason)) {
             PipelineMetrics.outboxSetAside(reason: reason, count: setAside.filter { $0.reason == reason }.count)
         }
-        PipelineMetrics.published(confirmed.count, confirmSeconds: confirmTime.seconds)
+        PipelineMetrics.published(
+            confirmedRows.map { $0.message.kind(in: pipeline.topology) }, confirmSeconds: confirmTime.seconds)
     }
 
     /// The relay's session commits its deletions without waiting for the WAL flush: a deletion lost in a

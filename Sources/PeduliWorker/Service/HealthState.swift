@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+internal import PeduliBase
 import Synchronization
 
 /// What the process knows about its own health, shared by the pipeline (which writes it), the
@@ -38,6 +39,8 @@ public final class HealthState: Sendable {
     private let amqpGauge: Gauge
     private let databaseGauge: Gauge
     private let consumingGauge: Gauge
+    private let silenceGauge = Gauge(label: PipelineMetrics.loopSilenceName)
+    private let windowGauge = Gauge(label: PipelineMetrics.livenessWindowName)
 
     public init() {
         amqpGauge = Gauge(label: PipelineMetrics.amqpConnectedName)
@@ -92,6 +95,18 @@ public final class HealthState: Sendable {
     }
 
     /// The loops that have been silent longer than `maxSilence`, sorted, for a log line or `/readyz`.
+    /// The longest time any loop has been silent (zero before any loop reported).
+    public func longestSilence(now: ContinuousClock.Instant = .now) -> Duration {
+        state.withLock { snapshot in snapshot.heartbeats.values.map { now - $0 }.max() ?? .zero }
+    }
+
+    /// Sets `peduli_loop_longest_silence_seconds` and `peduli_liveness_window_seconds`; called at each scrape,
+    /// so the silence is current whatever the loops do.
+    public func recordSilence(window: Duration, now: ContinuousClock.Instant = .now) {
+        silenceGauge.record(longestSilence(now: now).seconds)
+        windowGauge.record(window.seconds)
+    }
+
     public func stalledLoops(
         within maxSilence: Duration,
         now: ContinuousClock.Instant = .now

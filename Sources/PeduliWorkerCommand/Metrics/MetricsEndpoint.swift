@@ -4,20 +4,27 @@ import PeduliWorker
 import Prometheus
 import ServiceLifecycle
 
-/// Installs the Prometheus backend for swift-metrics and returns its registry, which `/metrics`
+/// Installs the Prometheus backend for swift-metrics (HELP and buckets from `PipelineMetrics.definitions`,
+/// fitted to `pipeline`), creates every known series at 0 and returns the registry, which `/metrics`
 /// renders. Call once, before anything creates a metric (including `HealthState`).
-func bootstrapMetrics() -> PrometheusCollectorRegistry {
+func bootstrapMetrics(pipeline: PipelineConfiguration) -> PrometheusCollectorRegistry {
     let registry = PrometheusCollectorRegistry()
-    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    let definitions = PipelineMetrics.definitions(pipeline: pipeline)
+    let factory = DescribedMetricsFactory(registry: registry, definitions: definitions)
+    MetricsSystem.bootstrap(factory)
+    PipelineMetrics.preregister(definitions, factory: factory)
     return registry
 }
 
 /// The three routes: what Prometheus scrapes, what a liveness probe asks, what a readiness probe asks.
 enum MetricsRoutes {
-    static func handler(registry: PrometheusCollectorRegistry, health: HealthState) -> HTTPEndpoint.Handler {
+    static func handler(
+        registry: PrometheusCollectorRegistry, health: HealthState, livenessWindow: Duration = .seconds(30)
+    ) -> HTTPEndpoint.Handler {
         { path in
             switch path {
             case "/metrics":
+                health.recordSilence(window: livenessWindow)
                 return HTTPResponse(
                     status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToString())
             case "/healthz":
@@ -45,11 +52,13 @@ struct MetricsEndpointService: Service {
     let port: UInt16
     let registry: PrometheusCollectorRegistry
     let health: HealthState
+    var livenessWindow: Duration = .seconds(30)
     let logger: Logger
 
     func run() async throws {
         let endpoint = try HTTPEndpoint(
-            host: host, port: port, handler: MetricsRoutes.handler(registry: registry, health: health))
+            host: host, port: port,
+            handler: MetricsRoutes.handler(registry: registry, health: health, livenessWindow: livenessWindow))
         endpoint.start()
         logger.info("metrics endpoint listening", metadata: ["listen": "\(endpoint.address)"])
         try? await gracefulShutdown()
