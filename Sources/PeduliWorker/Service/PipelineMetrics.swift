@@ -42,6 +42,13 @@ public enum PipelineMetrics {
     public static let remindersName = "peduli_reminders_emitted_total"
     /// Connections rebuilt after a loss, by dependency (`amqp`, `postgres`) and loop.
     public static let reconnectsName = "peduli_reconnects_total"
+    /// 1, labelled with the build's `version` and git `commit`; set once at start-up.
+    public static let buildInfoName = "peduli_build_info"
+
+    /// Sets `peduli_build_info{version,commit}` to 1.
+    public static func buildInfo(version: String, commit: String) {
+        Gauge(label: buildInfoName, dimensions: [("version", version), ("commit", commit)]).record(1)
+    }
 
     static func consumed(_ command: String) {
         Counter(label: consumedName, dimensions: [("command", command)]).increment()
