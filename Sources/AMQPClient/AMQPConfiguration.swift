@@ -132,6 +132,9 @@ public struct AMQPConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var connectionName: String
     /// Product name sent in the client properties (default "peduli-worker").
     public var product: String
+    /// The application's version sent in the client properties (`version`; librabbitmq would put its own
+    /// there otherwise). The worker sends its package version and commit, `0.14.0 (3731dd2)`.
+    public var version: String
     /// TCP/TLS connect and AMQP handshake deadline per node (default 10 s).
     public var connectTimeout: Duration
     /// Deadline for each synchronous method (declare, consume, close, ...) (default 30 s), so a
@@ -155,13 +158,14 @@ public struct AMQPConfiguration: Sendable, Equatable, CustomStringConvertible {
 
     public init(
         endpoints: [AMQPEndpoint], heartbeatSeconds: Int = 30, connectionName: String = "peduli-worker",
-        product: String = "peduli-worker", connectTimeout: Duration = .seconds(10),
+        product: String = "peduli-worker", version: String = "unknown", connectTimeout: Duration = .seconds(10),
         rpcTimeout: Duration = .seconds(30), frameMax: Int = 131_072, tls: AMQPTLSOptions = .init()
     ) {
         self.endpoints = endpoints
         self.heartbeatSeconds = heartbeatSeconds
         self.connectionName = connectionName
         self.product = product
+        self.version = version
         self.connectTimeout = connectTimeout
         self.rpcTimeout = rpcTimeout
         self.frameMax = frameMax
@@ -171,13 +175,14 @@ public struct AMQPConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// Parses `url`: one URL or a comma-separated list of URLs (cluster nodes, tried in order).
     public init(
         url: String, heartbeatSeconds: Int = 30, connectionName: String = "peduli-worker",
-        product: String = "peduli-worker", connectTimeout: Duration = .seconds(10),
+        product: String = "peduli-worker", version: String = "unknown", connectTimeout: Duration = .seconds(10),
         rpcTimeout: Duration = .seconds(30), frameMax: Int = 131_072, tls: AMQPTLSOptions = .init()
     ) throws {
         let endpoints = try AMQPURLParser.parseList(url)
         self.init(
             endpoints: endpoints, heartbeatSeconds: heartbeatSeconds, connectionName: connectionName,
-            product: product, connectTimeout: connectTimeout, rpcTimeout: rpcTimeout, frameMax: frameMax,
+            product: product, version: version, connectTimeout: connectTimeout, rpcTimeout: rpcTimeout,
+            frameMax: frameMax,
             tls: tls)
     }
 

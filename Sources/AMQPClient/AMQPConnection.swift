@@ -133,6 +133,7 @@ public final class AMQPConnection {
         let clientProperties: AMQPTable = [
             "connection_name": .string(configuration.connectionName),
             "product": .string(configuration.product),
+            "version": .string(configuration.version),
             "platform": .string("Swift"),
             "information": .string("librabbitmq \(String(cString: amqp_version()))"),
             "capabilities": .table(capabilities),

@@ -16,6 +16,7 @@ struct OperationalServices {
     static func bootstrap(_ configuration: WorkerConfiguration) -> OperationalServices {
         let logger = bootstrapLogging(configuration)
         let registry = bootstrapMetrics(pipeline: configuration.pipelineConfiguration())
+        PipelineMetrics.buildInfo(version: BuildInfo.version, commit: BuildInfo.commit)
         return OperationalServices(
             registry: registry, health: HealthState(), notifier: SystemdNotifier(), logger: logger)
     }

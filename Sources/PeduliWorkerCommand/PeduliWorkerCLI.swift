@@ -21,6 +21,7 @@ struct PeduliWorkerCLI: AsyncParsableCommand {
             Exit codes: 0 success, 64 usage error, 69 a dependency unavailable at start-up, \
             70 internal error, 78 configuration error.
             """,
+        version: BuildInfo.description,
         subcommands: [
             RunCommand.self, MigrateCommand.self, CheckConfigCommand.self, RosterCommand.self,
             CoveredCommand.self, RemindersCommand.self, ReportCommand.self, KeysCommand.self,

@@ -67,8 +67,8 @@ struct MigrateCommand: AsyncParsableCommand {
         abstract: "Bring the database schema up to date.",
         discussion: """
             Applies the schema migrations that have not run yet, under a lock, so it is safe to run \
-            twice and from two hosts at once. Needs only the database URL. The systemd unit runs it \
-            before every start (ExecStartPre=).
+            twice and from two hosts at once. Needs only the database URL. Optional: run applies \
+            pending migrations itself on every start, waiting for the database.
             """
     )
 

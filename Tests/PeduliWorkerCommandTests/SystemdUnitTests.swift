@@ -13,7 +13,16 @@ struct SystemdUnitTests {
     /// `run` migrates and waits for the database; a separate `migrate` step failed the unit at boot.
     @Test func noSeparateMigrateStep() throws {
         #expect(!(try Self.unit()).contains { $0.hasPrefix("ExecStartPre=") })
-        #expect(try Self.unit().contains("ExecStart=/usr/local/bin/peduli-worker run"))
+        #expect(try Self.unit().contains("ExecStart=/usr/bin/peduli-worker run"))
+    }
+
+    /// The package ships no sysusers.d or tmpfiles.d entry: that holds only while systemd allocates the user and
+    /// the worker writes nowhere.
+    @Test func needsNoSysusersOrTmpfiles() throws {
+        let lines = try Self.unit()
+        #expect(lines.contains("DynamicUser=yes") && lines.contains("ProtectSystem=strict"))
+        let needs = ["User=", "Group=", "StateDirectory=", "RuntimeDirectory=", "LogsDirectory=", "CacheDirectory="]
+        #expect(!lines.contains { line in needs.contains { line.hasPrefix($0) } })
     }
 
     /// Memory is bounded by the kernel too, above the worker's own bound (about 320 MiB).

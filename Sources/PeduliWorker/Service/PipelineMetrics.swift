@@ -50,6 +50,13 @@ public enum PipelineMetrics {
     /// watchdog stops vouching for the worker (both set at each scrape): near 1 as a ratio, a restart is close.
     public static let loopSilenceName = "peduli_loop_longest_silence_seconds"
     public static let livenessWindowName = "peduli_liveness_window_seconds"
+    /// 1, labelled with the build's `version` and git `commit`; set once at start-up.
+    public static let buildInfoName = "peduli_build_info"
+
+    /// Sets `peduli_build_info{version,commit}` to 1.
+    public static func buildInfo(version: String, commit: String) {
+        Gauge(label: buildInfoName, dimensions: [("version", version), ("commit", commit)]).record(1)
+    }
 
     static func consumed(_ command: String) {
         Counter(label: consumedName, dimensions: [("command", command)]).increment()
@@ -227,6 +234,7 @@ extension PipelineMetrics {
             Definition(amqpConnectedName, .gauge, "1 while the worker's AMQP connection is open, else 0."),
             Definition(databaseConnectedName, .gauge, "1 while the worker's database sessions answer, else 0."),
             Definition(consumingName, .gauge, "1 while the consumer takes messages from the work queues, else 0."),
+            Definition(buildInfoName, .gauge, "1, labelled with the running build's version and git commit."),
             Definition(
                 loopSilenceName, .gauge,
                 "Seconds since the quietest worker loop last reported progress (read at each scrape)."),

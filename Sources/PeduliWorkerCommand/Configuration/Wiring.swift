@@ -47,7 +47,8 @@ extension WorkerConfiguration {
             verifyPeer: amqp.tls.verifyPeer, verifyHostname: amqp.tls.verifyHostname)
         return try AMQPConfiguration(
             url: amqp.urls.joined(separator: ","), heartbeatSeconds: amqp.heartbeatSeconds,
-            connectionName: connectionName, connectTimeout: .seconds(amqp.connectTimeoutSeconds), tls: tls)
+            connectionName: connectionName, version: BuildInfo.description,
+            connectTimeout: .seconds(amqp.connectTimeoutSeconds), tls: tls)
     }
 
     func databaseConfiguration() throws -> PostgresConfiguration {
