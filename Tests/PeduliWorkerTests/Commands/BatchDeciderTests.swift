@@ -179,6 +179,15 @@ struct BatchDeciderTests {
             },
             commands: [paymentCommand()], outcomes: ["rejected:unknown_sponsor"], outbox: ["payment.rejected"]),
         Case(
+            name: "payment for an erased registration (the store reads it as ended, NIK registered again)",
+            facts: facts {
+                var erased = acceptedState
+                erased.ended = true
+                erased.nikRegisteredAgain = true
+                $0.registrations[worker.registrationID] = erased
+            },
+            commands: [paymentCommand()], outcomes: ["rejected:membership_ended"], outbox: ["payment.rejected"]),
+        Case(
             name: "a registration and its payment in one batch", facts: facts(),
             commands: [registration(), paymentCommand()], outcomes: ["accepted", "confirmed"],
             outbox: ["registration.accepted", "payment.confirmed"]),
