@@ -47,8 +47,10 @@ final class PipelineHarness: @unchecked Sendable {
         func header(_ key: String) -> String? { properties.headers?[key]?.stringValue }
     }
 
+    /// - Parameter migrateThrough: the schema version the test database starts at (an earlier release's);
+    ///   nil: the current one.
     init(
-        _ name: String = #function,
+        _ name: String = #function, migrateThrough: Int? = nil,
         configure: (inout PipelineConfiguration, inout ProgrammeConfiguration) -> Void = { _, _ in }
     )
         throws
@@ -93,7 +95,7 @@ final class PipelineHarness: @unchecked Sendable {
         let admin = try PostgresConnection(dbURL)
         try admin.execute(simple: "CREATE DATABASE \(databaseName) OWNER peduli")
         let db = try PostgresConnection(configuration: database)
-        _ = try Migrator(migrations: Schema.migrations).migrate(db)
+        _ = try Migrator(migrations: Schema.migrations.filter { $0.version <= migrateThrough ?? .max }).migrate(db)
         let connection = try AMQPConnection(configuration: amqp)
         defer { connection.close() }
         try TopologyDeclaration(pipeline.topology).declare(on: connection)

@@ -10,7 +10,7 @@ enum TestDataKeys {
     /// A key file (mode 0600) holding `line`, written once per test process.
     static let file: String = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("peduli-test-keys-\(getpid())")
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: url.path, contents: Data((line + "\n").utf8), attributes: [.posixPermissions: 0o600])
         return url.path
     }()
