@@ -227,14 +227,21 @@ extension PipelineMetrics {
     }
 
     /// Every metric the worker exposes, with the buckets and start-up series fitted to `pipeline`.
-    public static func definitions(pipeline: PipelineConfiguration) -> [Definition] {
+    /// - Parameter build: the version and commit `peduli_build_info` is labelled with (its one series is
+    ///   created with them, so the later `buildInfo` call finds the labels it registered; swift-prometheus
+    ///   refuses a labelled series next to an unlabelled one of the same name).
+    public static func definitions(
+        pipeline: PipelineConfiguration, build: (version: String, commit: String) = ("unknown", "unknown")
+    ) -> [Definition] {
         let commands = [CommandKind.registration, .payment].map { [("command", $0.rawValue)] }
         let attempts = max(1, pipeline.topology.retryDelays.count)
         return [
             Definition(amqpConnectedName, .gauge, "1 while the worker's AMQP connection is open, else 0."),
             Definition(databaseConnectedName, .gauge, "1 while the worker's database sessions answer, else 0."),
             Definition(consumingName, .gauge, "1 while the consumer takes messages from the work queues, else 0."),
-            Definition(buildInfoName, .gauge, "1, labelled with the running build's version and git commit."),
+            Definition(
+                buildInfoName, .gauge, "1, labelled with the running build's version and git commit.",
+                series: [[("version", build.version), ("commit", build.commit)]]),
             Definition(
                 loopSilenceName, .gauge,
                 "Seconds since the quietest worker loop last reported progress (read at each scrape)."),

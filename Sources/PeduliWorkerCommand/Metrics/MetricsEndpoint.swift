@@ -9,7 +9,8 @@ import ServiceLifecycle
 /// renders. Call once, before anything creates a metric (including `HealthState`).
 func bootstrapMetrics(pipeline: PipelineConfiguration) -> PrometheusCollectorRegistry {
     let registry = PrometheusCollectorRegistry()
-    let definitions = PipelineMetrics.definitions(pipeline: pipeline)
+    let definitions = PipelineMetrics.definitions(
+        pipeline: pipeline, build: (BuildInfo.version, BuildInfo.commit))
     let factory = DescribedMetricsFactory(registry: registry, definitions: definitions)
     MetricsSystem.bootstrap(factory)
     PipelineMetrics.preregister(definitions, factory: factory)
